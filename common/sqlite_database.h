@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+// A small RAII layer over SQLite, the only file that includes <sqlite3.h>.
+// Used by the forecast cache and the scheduler's job store. A Database is
+// used from one thread at a time (SQLite's own locking serialises processes).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/result.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace lowcarb {
+
+// A bound parameter or a column value.
+using SqlValue = std::variant<std::nullptr_t, int64_t, double, std::string>;
+
+// One row of a query result, columns in SELECT order.
+class SqlRow {
+ public:
+  explicit SqlRow(std::vector<SqlValue> values) : values_(std::move(values)) {}
+  size_t size() const { return values_.size(); }
+  bool is_null(size_t column) const;
+  int64_t integer(size_t column) const;  // REQUIRES: not null.
+  double real(size_t column) const;      // Integers are converted.
+  std::string text(size_t column) const;  // "" for NULL.
+  std::optional<double> optional_real(size_t column) const;
+
+ private:
+  std::vector<SqlValue> values_;
+};
+
+enum class Durability {
+  kNormal,  // synchronous=NORMAL: fast; a power cut may lose the last commits.
+  kFull,    // synchronous=FULL: a committed transaction survives a power cut.
+};
+
+class Database {
+ public:
+  // Opens (creating if needed) the database at `path` in WAL mode with a busy
+  // timeout. ":memory:" gives a private in-memory database.
+  static Result<std::unique_ptr<Database>> open(
+      const std::string& path, Durability durability = Durability::kFull);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Runs one or more statements without parameters.
+  Status exec(std::string_view sql);
+
+  // Runs one statement with `params` bound to ?1, ?2, ...; returns its rows.
+  Result<std::vector<SqlRow>> query(std::string_view sql,
+                                    const std::vector<SqlValue>& params = {});
+
+  // Runs one statement with parameters; returns the number of changed rows.
+  Result<int64_t> execute(std::string_view sql,
+                          const std::vector<SqlValue>& params = {});
+
+  int64_t last_insert_rowid() const;
+
+  // BEGIN IMMEDIATE / COMMIT / ROLLBACK.
+  Status begin();
+  Status commit();
+  void rollback();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  Error error(std::string_view what) const;
+
+  sqlite3* db_;
+  std::string path_;
+};
+
+// Rolls back unless commit() was called; for early returns on error.
+class Transaction {
+ public:
+  explicit Transaction(Database& db) : db_(db) {}
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  Status begin();
+  Status commit();
+
+ private:
+  Database& db_;
+  bool open_ = false;
+};
+
+}  // namespace lowcarb

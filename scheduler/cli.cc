@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "scheduler/cli.h"
+
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "common/logging.h"
+#include "config/load_config.h"
+#include "scheduler/commands/commands.h"
+
+namespace lowcarb::scheduler {
+
+// The subcommand table; `lowcarb --help` is generated from it.
+static const CommandEntry kCommands[] = {
+    {"config", "Check and print the effective configuration", add_config_command},
+};
+
+const config::Config* CliContext::config() {
+  if (config_) {
+    return &*config_;
+  }
+  std::string path = config_path;
+  if (path.empty()) {
+    if (const char* env = std::getenv("LOWCARB_CONFIG")) {
+      path = env;
+    }
+  }
+  if (path.empty()) {
+    config_ = config::default_config();
+    return &*config_;
+  }
+  auto loaded = config::load_config(path);
+  if (!loaded) {
+    err << "lowcarb: " << loaded.error().message << "\n";
+    exit_code = kExitUsage;
+    return nullptr;
+  }
+  config_ = std::move(*loaded);
+  return &*config_;
+}
+
+void CliContext::fail(const std::string& command, const std::string& message,
+                      int code) {
+  err << "lowcarb " << command << ": " << message << "\n";
+  exit_code = code;
+}
+
+int run_cli(int argc, const char* const* argv, CliContext& context) {
+  CLI::App app{
+      "lowcarb: run batch jobs when and where the grid is cleanest, without "
+      "missing their deadlines.",
+      "lowcarb"};
+  app.set_version_flag("--version", std::string("lowcarb ") + LOWCARB_VERSION);
+  app.add_option("--config", context.config_path,
+                 "YAML configuration file (default: $LOWCARB_CONFIG, else the "
+                 "embedded defaults)");
+  app.add_option("--log-level", context.log_level,
+                 "trace, debug, info, warn, error or off (default: warn)");
+  app.require_subcommand(1);
+  app.fallthrough();
+  for (const auto& entry : kCommands) {
+    entry.add(app, context);
+  }
+  app.parse_complete_callback([&context] {
+    LoggingOptions options;
+    options.level = context.log_level;
+    init_logging(options);
+  });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e, context.out, context.err);
+    return code == 0 ? kExitSuccess : kExitUsage;
+  }
+  return context.exit_code;
+}
+
+}  // namespace lowcarb::scheduler

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+// Helpers every test binary shares: result assertions, temporary
+// directories, and the paths of test data.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "common/result.h"
+
+#define EXPECT_OK(expr)                                                \
+  do {                                                                 \
+    const auto& lowcarb_result_ = (expr);                              \
+    EXPECT_TRUE(lowcarb_result_.has_value())                           \
+        << #expr << ": " << lowcarb_result_.error().message;           \
+  } while (false)
+
+#define ASSERT_OK(expr)                                                \
+  do {                                                                 \
+    const auto& lowcarb_result_ = (expr);                              \
+    ASSERT_TRUE(lowcarb_result_.has_value())                           \
+        << #expr << ": " << lowcarb_result_.error().message;           \
+  } while (false)
+
+// Skips the current test when ../shared/data is absent (a user's clone);
+// CI always has it.
+#define LOWCARB_REQUIRE_SHARED_DATA()                                      \
+  do {                                                                     \
+    if (!::lowcarb::testing::shared_data_available()) {                    \
+      GTEST_SKIP() << "reference data not found at "                       \
+                   << ::lowcarb::testing::shared_data_dir()                \
+                   << " (it sits beside the checkout as ../shared/data)";  \
+    }                                                                      \
+  } while (false)
+
+namespace lowcarb::testing {
+
+// A fresh directory under $TMPDIR, removed on destruction unless the test
+// failed (kept for inspection) or LOWCARB_KEEP_TEST_DIRS is set.
+class ScopedTempDir {
+ public:
+  ScopedTempDir();
+  ~ScopedTempDir();
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const {
+    return (path_ / name).string();
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string shared_data_dir();
+bool shared_data_available();
+// `relative` under ../shared/data.
+std::string shared_data(const std::string& relative);
+// `relative` under tests/testdata.
+std::string testdata(const std::string& relative);
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& text);
+
+}  // namespace lowcarb::testing
