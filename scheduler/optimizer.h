@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+// The optimizer: given forecasts for the allowed zones and a job's duration,
+// earliest start and deadline, choose when and where it runs so expected
+// emissions are minimal and the deadline is never missed. Pure code: no I/O,
+// no clock (time is passed in). Thread-safe (no shared state).
+//
+// NOTE: this header states the API other modules build on (planner,
+// simulator, CLI); see the implementation for the methods and their proofs.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "config/config.h"
+#include "forecast/intensity_series.h"
+
+namespace lowcarb::scheduler {
+
+struct Segment {
+  TimePoint start;
+  TimePoint end;
+  bool operator==(const Segment&) const = default;
+};
+
+// A contiguous window and its time-weighted mean intensity.
+struct Window {
+  TimePoint start;
+  TimePoint end;
+  double mean_gco2_per_kwh = 0;
+};
+
+// The lowest-mean window [start, start + duration) with earliest <= start and
+// start + duration <= latest_end, exact for piecewise-constant series, ties
+// to the earliest start. O(n). Intervals without a value are never chosen.
+// kNotFound when no window fits inside the series' known values.
+Result<Window> best_contiguous_window(const forecast::IntensitySeries& series,
+                                      TimePoint earliest, TimePoint latest_end,
+                                      Duration duration);
+
+// One zone the job may run in, with its preferences.
+struct ZoneOption {
+  std::string zone;
+  const forecast::IntensitySeries* series = nullptr;  // May be null/empty.
+  int priority = 0;
+  double penalty_gco2_per_kwh = 0;
+  double penalty_percent = 0;
+  std::vector<config::HourRange> allowed_hours;  // Local hours in time_zone.
+  std::string time_zone = "UTC";
+};
+
+struct PlanRequest {
+  TimePoint now;
+  TimePoint earliest;
+  TimePoint deadline;
+  Duration duration{0};
+  double power_watts = 0;  // For expected grams; 0 = intensities only.
+  bool interruptible = false;
+  Duration min_chunk{0};          // Interruptible: shortest run segment.
+  int max_pauses = -1;            // Interruptible: -1 = unlimited.
+  Duration pause_overhead{0};     // Extra run time per pause.
+  std::optional<double> threshold_gco2_per_kwh;  // Start now if at/below.
+  std::optional<double> threshold_percentile;   // 0..100 of the forecast.
+  Duration safety_margin{0};  // latest safe start = deadline - duration - this.
+};
+
+struct Plan {
+  std::string zone;
+  std::vector<Segment> segments;  // One for contiguous plans.
+  double expected_gco2_per_kwh = 0;
+  double expected_grams = 0;
+  std::string run_now_zone;  // The first-listed zone.
+  double run_now_gco2_per_kwh = 0;
+  double run_now_grams = 0;
+  double savings_percent = 0;
+  // Why: "best-window", "pause-resume", "threshold", "no-forecast",
+  // "stale-forecast" (the last two start by the latest safe start).
+  std::string reason;
+
+  TimePoint start() const { return segments.front().start; }
+  TimePoint end() const { return segments.back().end; }
+};
+
+// Plans one job across `zones` (first = run-now baseline zone).
+// kInvalidArgument when the job cannot meet its deadline
+// (earliest + duration > deadline).
+Result<Plan> plan_job(const PlanRequest& request,
+                      const std::vector<ZoneOption>& zones);
+
+}  // namespace lowcarb::scheduler
