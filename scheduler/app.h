@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// The wiring of one running lowcarb: from a Config, build the state
+// database, the forecast service (providers + cache + fallback chains), the
+// executors, the job store, the meter, the tracker and the scheduler, and own
+// them. The daemon and `lowcarb run` use it; the simulator builds its own
+// pieces. Not thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/http_client.h"
+#include "common/result.h"
+#include "common/sqlite_database.h"
+#include "config/config.h"
+#include "executors/executor.h"
+#include "forecast/forecast_provider.h"
+#include "scheduler/job_store.h"
+#include "scheduler/scheduler.h"
+#include "scheduler/tracker.h"
+
+namespace lowcarb::scheduler {
+
+struct AppOptions {
+  // Path of the lowcarb binary that local jobs run under (exec-wrapper).
+  std::string self_binary;
+};
+
+class App {
+ public:
+  // Creates the state directory if needed and opens <state_dir>/lowcarb.db.
+  // Errors name the path and the cause.
+  static Result<std::unique_ptr<App>> create(const config::Config& config,
+                                             const Clock& clock,
+                                             const AppOptions& options);
+  ~App();
+
+  const config::Config& config() const { return config_; }
+  const Clock& clock() const { return clock_; }
+  Database& database() { return *db_; }
+  JobStore& store() { return *store_; }
+  Scheduler& scheduler() { return *scheduler_; }
+  Tracker& tracker() { return *tracker_; }
+  forecast::ForecastProvider& forecasts() { return *forecasts_; }
+  // Per-job log files of the local executor: <log_dir>/<job id>.{out,err}.
+  std::string log_path(const std::string& job_id, bool stderr_log) const;
+
+ private:
+  App(const config::Config& config, const Clock& clock)
+      : config_(config), clock_(clock) {}
+
+  config::Config config_;
+  const Clock& clock_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<forecast::ForecastProvider> forecasts_;
+  std::vector<std::unique_ptr<executors::Executor>> executor_storage_;
+  std::unique_ptr<JobStore> store_;
+  std::unique_ptr<IntensityHistory> history_;
+  std::unique_ptr<JobMeter> meter_;
+  std::unique_ptr<Tracker> tracker_;
+  std::unique_ptr<Scheduler> scheduler_;
+  // Other owned pieces (runners, caches) live here in creation order.
+  std::vector<std::shared_ptr<void>> keep_alive_;
+};
+
+}  // namespace lowcarb::scheduler

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+// The persistence seam for jobs, their transitions and the emissions ledger.
+// The daemon uses SqliteJobStore (durable: every call is one transaction,
+// committed with synchronous=FULL before it returns); the simulator and tests
+// use MemoryJobStore. Not thread-safe: one owner (the scheduler loop).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "scheduler/job.h"
+
+namespace lowcarb::scheduler {
+
+struct TransitionRecord {
+  std::string job_id;
+  TimePoint at;
+  std::string from_state;
+  std::string to_state;
+  std::string note;
+};
+
+// One metered interval of one job: what it used and what that emitted.
+struct LedgerRecord {
+  std::string job_id;
+  std::string zone;
+  TimePoint start;
+  TimePoint end;
+  double cpu_joules = 0;
+  double gpu_joules = 0;
+  double ram_joules = 0;
+  double other_joules = 0;
+  double pue = 1.0;
+  double gco2_per_kwh = 0;       // Realized intensity of the interval.
+  std::string intensity_source;  // "electricitymaps/observed", "profile/forecast".
+  double grams = 0;              // energy x PUE x intensity.
+  double counterfactual_gco2_per_kwh = 0;  // Run-now intensity, same run time.
+  double counterfactual_grams = 0;
+  std::string meter_source;  // "rapl", "cpu-time-model", "declared", "slurm".
+
+  double joules() const {
+    return cpu_joules + gpu_joules + ram_joules + other_joules;
+  }
+};
+
+struct LedgerFilter {
+  std::string job_id;  // "" = all jobs.
+  std::optional<TimePoint> since;
+  std::optional<unsigned> uid;  // Only jobs of this user.
+};
+
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+
+  // Stores a new job, giving it the next id when `job.id` is empty, and
+  // records its first transition. Returns the stored job.
+  virtual Result<Job> insert(Job job, TimePoint now) = 0;
+
+  // Writes every field of `job` and a transition record `note` from the
+  // stored state to job.state, atomically.
+  virtual Status update(const Job& job, TimePoint now,
+                        const std::string& note) = 0;
+
+  // kNotFound for an unknown id.
+  virtual Result<Job> get(const std::string& id) = 0;
+
+  // Jobs not in a terminal state, in id order.
+  virtual Result<std::vector<Job>> active_jobs() = 0;
+
+  // All jobs (of `uid` when set), newest first, at most `limit`.
+  virtual Result<std::vector<Job>> list(std::optional<unsigned> uid,
+                                        size_t limit) = 0;
+
+  virtual Result<std::vector<TransitionRecord>> transitions(
+      const std::string& job_id) = 0;
+
+  // Appends to the ledger (never updated or deleted).
+  virtual Status append_ledger(const LedgerRecord& record) = 0;
+  virtual Result<std::vector<LedgerRecord>> ledger(
+      const LedgerFilter& filter) = 0;
+};
+
+}  // namespace lowcarb::scheduler

@@ -1,0 +1,910 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "scheduler/scheduler.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "common/logging.h"
+#include "common/strings.h"
+#include "common/time_format.h"
+
+namespace lowcarb::scheduler {
+namespace {
+
+using executors::RunState;
+
+std::shared_ptr<spdlog::logger> logger() {
+  static auto instance = get_logger("scheduler");
+  return instance;
+}
+
+JobState job_state_for(RunState state) {
+  switch (state) {
+    case RunState::kSucceeded:
+      return JobState::kSucceeded;
+    case RunState::kCancelled:
+      return JobState::kCancelled;
+    default:
+      return JobState::kFailed;
+  }
+}
+
+bool same_points(const forecast::IntensitySeries& a,
+                 const forecast::IntensitySeries& b) {
+  return a.points == b.points && a.provider == b.provider &&
+         a.stale == b.stale;
+}
+
+}  // namespace
+
+Scheduler::Scheduler(JobStore& store, forecast::ForecastProvider& forecasts,
+                     std::map<std::string, executors::Executor*> executors,
+                     Tracker& tracker, SchedulerOptions options)
+    : store_(store),
+      forecasts_(forecasts),
+      executors_(std::move(executors)),
+      tracker_(tracker),
+      options_(std::move(options)) {}
+
+const config::ZoneConfig* Scheduler::zone_config(const std::string& zone) const {
+  for (const auto& z : options_.zones) {
+    if (z.id == zone) {
+      return &z;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<std::string> Scheduler::zones_of(const JobSpec& spec) const {
+  if (!spec.zones.empty()) {
+    return spec.zones;
+  }
+  std::vector<std::string> ids;
+  for (const auto& z : options_.zones) {
+    ids.push_back(z.id);
+  }
+  return ids;
+}
+
+std::string Scheduler::executor_of(const JobSpec& spec,
+                                   const std::string& zone) const {
+  if (!spec.executor.empty() && spec.executor != "slurm") {
+    return spec.executor;
+  }
+  const auto* z = zone_config(zone);
+  if (z && !z->executor.empty()) {
+    return z->executor;
+  }
+  return spec.executor.empty() ? "local" : spec.executor;
+}
+
+executors::Executor* Scheduler::executor_named(const std::string& name) const {
+  auto it = executors_.find(name);
+  return it == executors_.end() ? nullptr : it->second;
+}
+
+Policy Scheduler::policy_of(const JobSpec& spec) const {
+  return options_.policy_override ? *options_.policy_override : spec.policy;
+}
+
+void Scheduler::invalidate_forecasts() { zone_forecasts_.clear(); }
+
+void Scheduler::fetch_forecast(const std::string& zone, TimePoint now) {
+  auto series = forecasts_.forecast(zone, now, options_.horizon);
+  auto& entry = zone_forecasts_[zone];
+  entry.fetched_at = now;
+  if (!series) {
+    ++forecast_errors_[zone];
+    logger()->warn("forecast for {} unavailable: {}", zone,
+                   redact(series.error().message));
+    return;  // Keep the previous series; it ages into staleness.
+  }
+  series->zone = zone;
+  if (!entry.ok || !same_points(entry.series, *series)) {
+    forecasts_changed_ = true;
+  }
+  entry.series = std::move(*series);
+  entry.ok = true;
+}
+
+void Scheduler::refresh_forecasts(TimePoint now, bool force) {
+  std::vector<std::string> zones;
+  for (const auto& [id, job] : active_) {
+    for (const auto& zone : zones_of(job.spec)) {
+      if (std::find(zones.begin(), zones.end(), zone) == zones.end()) {
+        zones.push_back(zone);
+      }
+    }
+  }
+  for (const auto& zone : zones) {
+    auto it = zone_forecasts_.find(zone);
+    if (force || it == zone_forecasts_.end() ||
+        now - it->second.fetched_at >= options_.forecast_refresh) {
+      fetch_forecast(zone, now);
+    }
+  }
+}
+
+const forecast::IntensitySeries* Scheduler::forecast_for(const std::string& zone,
+                                                         TimePoint now) {
+  auto it = zone_forecasts_.find(zone);
+  if (it == zone_forecasts_.end() ||
+      (!it->second.ok &&
+       now - it->second.fetched_at >= options_.forecast_refresh)) {
+    fetch_forecast(zone, now);
+    it = zone_forecasts_.find(zone);
+  }
+  if (!it->second.ok) {
+    return nullptr;
+  }
+  auto& series = it->second.series;
+  // A forecast we could not refresh for too long is stale: the optimizer
+  // then runs the job by its latest safe start instead of trusting it.
+  if (now - series.generated_at > options_.max_forecast_age &&
+      series.kind.horizon != forecast::Horizon::kAnnualAverage) {
+    series.stale = true;
+  }
+  return &series;
+}
+
+Duration Scheduler::remaining(const Job& job) const {
+  Duration done = job.run_time;
+  return std::max(Duration(0), job.spec.duration - done);
+}
+
+TimePoint Scheduler::latest_safe_start(const Job& job) const {
+  TimePoint latest =
+      job.spec.deadline - remaining(job) - options_.safety_margin;
+  // Never earlier than the earliest start: a tight job starts at once.
+  return std::max(latest, job.spec.earliest);
+}
+
+Result<Plan> Scheduler::make_plan(const Job& job, TimePoint now) {
+  Policy policy = policy_of(job.spec);
+  auto zones = zones_of(job.spec);
+  if (zones.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "no zones configured");
+  }
+  bool spatial = policy == Policy::kSpatial ||
+                 (policy == Policy::kAuto && zones.size() > 1);
+  if (!spatial) {
+    zones.resize(1);
+  }
+  Duration duration = remaining(job);
+  if (duration <= Duration(0)) {
+    duration = Duration(1);  // Overran its estimate: treat as nearly done.
+  }
+  TimePoint earliest = std::max(now, job.spec.earliest);
+  TimePoint deadline = std::max(job.spec.deadline, earliest + duration);
+
+  std::vector<ZoneOption> options;
+  for (const auto& zone : zones) {
+    ZoneOption option;
+    option.zone = zone;
+    if (policy != Policy::kRunNow) {
+      option.series = forecast_for(zone, now);
+    }
+    if (const auto* z = zone_config(zone)) {
+      option.priority = z->priority;
+      option.penalty_gco2_per_kwh = z->penalty_gco2_per_kwh;
+      option.penalty_percent = z->penalty_percent;
+      option.allowed_hours = z->allowed_hours;
+      if (!z->time_zone.empty()) {
+        option.time_zone = z->time_zone;
+      }
+    }
+    options.push_back(std::move(option));
+  }
+  if (policy == Policy::kRunNow) {
+    Plan plan;
+    plan.zone = zones.front();
+    plan.run_now_zone = zones.front();
+    plan.segments = {{earliest, earliest + duration}};
+    plan.reason = "run-now";
+    return plan;
+  }
+  PlanRequest request;
+  request.now = now;
+  request.earliest = earliest;
+  request.deadline = deadline;
+  request.duration = duration;
+  request.power_watts = job.spec.power_watts > 0 ? job.spec.power_watts
+                                                 : options_.default_power_watts;
+  request.interruptible =
+      policy == Policy::kPauseResume ||
+      (policy == Policy::kAuto && job.spec.interruptible);
+  request.min_chunk = std::min(job.spec.min_chunk, duration);
+  request.max_pauses = job.spec.max_pauses;
+  if (policy == Policy::kThreshold || job.spec.threshold_gco2_per_kwh) {
+    request.threshold_gco2_per_kwh = job.spec.threshold_gco2_per_kwh
+                                         ? job.spec.threshold_gco2_per_kwh
+                                         : options_.threshold_gco2_per_kwh;
+    if (!request.threshold_gco2_per_kwh) {
+      request.threshold_percentile = options_.threshold_percentile;
+    }
+  }
+  request.safety_margin = options_.safety_margin;
+  return plan_job(request, options);
+}
+
+void Scheduler::replan(Job& job, TimePoint now) {
+  if (job.held) {
+    return;
+  }
+  auto plan = make_plan(job, now);
+  if (!plan) {
+    logger()->warn("job {}: re-plan failed, keeping the old plan: {}", job.id,
+                   plan.error().message);
+    return;
+  }
+  if (job.plan && job.plan->segments == plan->segments &&
+      job.plan->zone == plan->zone) {
+    job.plan = std::move(*plan);  // Same decision; refreshed expectations.
+    return;
+  }
+  TimePoint old_start = job.plan ? job.plan->start() : now;
+  std::string old_zone = job.plan ? job.plan->zone : "";
+  // A deferred backend job stays in its zone's executor; a zone change means
+  // cancelling and resubmitting, which we only do while nothing started.
+  if (job.handle && plan->zone != job.zone) {
+    logger()->info("job {}: greener zone {} found but job is already "
+                   "submitted to {}; keeping {}",
+                   job.id, plan->zone, job.executor, job.zone);
+    return;
+  }
+  job.plan = std::move(*plan);
+  job.zone = job.plan->zone;
+  job.executor = executor_of(job.spec, job.zone);
+  if (job.handle && job.state == JobState::kQueued) {
+    if (auto* executor = executor_named(job.executor)) {
+      if (auto s = executor->reschedule(*job.handle, job.plan->start()); !s) {
+        logger()->warn("job {}: could not move start on {}: {}", job.id,
+                       job.executor, s.error().message);
+      }
+    }
+  }
+  logger()->info(
+      "job {}: re-planned {} -> zone {} start {} (was {} {}), expected {:.1f} "
+      "g/kWh vs run-now {:.1f}, reason {}",
+      job.id, to_string(job.state), job.zone, format_utc(job.plan->start()),
+      old_zone, format_utc(old_start), job.plan->expected_gco2_per_kwh,
+      job.plan->run_now_gco2_per_kwh, job.plan->reason);
+  save(job, now, "re-planned: start " + format_utc(job.plan->start()) +
+                     " in " + job.zone);
+}
+
+bool Scheduler::save(Job& job, TimePoint now, const std::string& note) {
+  auto status = store_.update(job, now, note);
+  if (!status) {
+    logger()->error("job {}: could not record '{}': {}", job.id, note,
+                    status.error().message);
+    return false;
+  }
+  ++job.version;
+  return true;
+}
+
+Result<Job> Scheduler::submit(JobSpec spec, TimePoint now) {
+  if (auto s = spec.validate(); !s) {
+    return make_error(s.error());
+  }
+  std::vector<std::string> known;
+  for (const auto& z : options_.zones) {
+    known.push_back(z.id);
+  }
+  for (const auto& zone : spec.zones) {
+    if (!zone_config(zone)) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("unknown zone '{}'{} (configured: {})", zone,
+                                    did_you_mean(zone, known),
+                                    fmt::join(known, ", ")));
+    }
+  }
+  if (spec.deadline <= now) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("deadline {} is in the past (now {})",
+                                  format_utc(spec.deadline), format_utc(now)));
+  }
+  if (std::max(now, spec.earliest) + spec.duration > spec.deadline) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("infeasible: {} of work starting now ({}) ends after the "
+                    "deadline {}",
+                    format_duration(spec.duration), format_utc(now),
+                    format_utc(spec.deadline)));
+  }
+  spec.submitted_at = now;
+  Job job;
+  job.spec = std::move(spec);
+  job.state = JobState::kQueued;
+  auto plan = make_plan(job, now);
+  if (!plan) {
+    return make_error(plan.error());
+  }
+  job.plan = std::move(*plan);
+  job.zone = job.plan->zone;
+  job.executor = executor_of(job.spec, job.zone);
+  if (!executor_named(job.executor)) {
+    std::vector<std::string> names;
+    for (const auto& [name, e] : executors_) {
+      names.push_back(name);
+    }
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("unknown executor '{}'{} (available: {})",
+                                  job.executor, did_you_mean(job.executor, names),
+                                  fmt::join(names, ", ")));
+  }
+  const auto* series = forecast_for(job.zone, now);
+  job.forecast_provider = series ? series->provider : "none";
+  auto stored = store_.insert(job, now);
+  if (!stored) {
+    return make_error(stored.error().with_context("store new job"));
+  }
+  job = std::move(*stored);
+  logger()->info(
+      "job {}: submitted by uid {}: {} of work, deadline {}; plan zone {} "
+      "start {}, expected {:.1f} g/kWh vs run-now {:.1f} ({:.1f}% saved), "
+      "provider {}, reason {}",
+      job.id, job.spec.uid, format_duration(job.spec.duration),
+      format_utc(job.spec.deadline), job.zone, format_utc(job.plan->start()),
+      job.plan->expected_gco2_per_kwh, job.plan->run_now_gco2_per_kwh,
+      job.plan->savings_percent, job.forecast_provider, job.plan->reason);
+  auto& active = active_[job.id] = job;
+  // A backend that can hold a job until its start time gets it now.
+  auto* executor = executor_named(active.executor);
+  if (executor->defers_start()) {
+    start_job(active, now, "deferred submission");
+  }
+  return active;
+}
+
+executors::LaunchSpec Scheduler::launch_spec(const Job& job) const {
+  executors::LaunchSpec spec;
+  spec.job_id = job.id;
+  spec.name = job.spec.name.empty() ? "lowcarb-" + job.id : job.spec.name;
+  spec.argv = job.spec.argv;
+  spec.shell_command = job.spec.shell_command;
+  spec.sbatch_script = job.spec.sbatch_script;
+  spec.sbatch_options = job.spec.sbatch_options;
+  spec.working_dir = job.spec.working_dir;
+  spec.env = job.spec.env;
+  spec.uid = job.spec.uid;
+  spec.gid = job.spec.gid;
+  spec.expected_duration = job.spec.duration;
+  spec.deadline = job.spec.deadline;
+  spec.interruptible = job.spec.interruptible;
+  spec.pause_mode = job.spec.pause_mode;
+  spec.segment = job.restarts;
+  return spec;
+}
+
+void Scheduler::start_job(Job& job, TimePoint now, const std::string& why) {
+  auto* executor = executor_named(job.executor);
+  if (!executor) {
+    job.state = JobState::kFailed;
+    job.message = "executor " + job.executor + " is not configured";
+    job.ended_at = now;
+    save(job, now, job.message);
+    active_.erase(job.id);
+    return;
+  }
+  bool deferred = executor->defers_start();
+  TimePoint begin = deferred && job.plan ? std::max(now, job.plan->start()) : now;
+  // Durable intent first: after a crash, recover() asks the executor whether
+  // this launch happened before starting it again.
+  job.state = JobState::kStarting;
+  if (!save(job, now, "starting: " + why)) {
+    job.state = JobState::kQueued;
+    return;
+  }
+  auto handle = executor->start(launch_spec(job), begin);
+  if (!handle) {
+    bool retry = handle.error().code == ErrorCode::kUnavailable ||
+                 handle.error().code == ErrorCode::kTimeout;
+    logger()->error("job {}: {} could not start it: {}{}", job.id, job.executor,
+                    handle.error().message, retry ? " (will retry)" : "");
+    if (retry) {
+      job.state = JobState::kQueued;
+      save(job, now, "start failed, will retry: " + handle.error().message);
+      return;
+    }
+    job.state = JobState::kFailed;
+    job.ended_at = now;
+    job.message = handle.error().message;
+    save(job, now, "start failed: " + handle.error().message);
+    active_.erase(job.id);
+    return;
+  }
+  job.handle = *handle;
+  if (deferred && begin > now) {
+    job.state = JobState::kQueued;
+    save(job, now,
+         fmt::format("handed to {} to begin at {}", job.executor,
+                     format_utc(begin)));
+    return;
+  }
+  job.state = JobState::kRunning;
+  if (!job.started_at) {
+    job.started_at = now;
+  }
+  job.running_since = now;
+  logger()->info(
+      "job {}: started in {} on {} ({}); expected {:.1f} g/kWh, run-now "
+      "{:.1f}",
+      job.id, job.zone, job.executor, why,
+      job.plan ? job.plan->expected_gco2_per_kwh : 0.0,
+      job.plan ? job.plan->run_now_gco2_per_kwh : 0.0);
+  save(job, now, "started: " + why);
+}
+
+void Scheduler::finish_job(Job& job, const executors::RunStatus& status,
+                           TimePoint now) {
+  TimePoint ended = status.ended_at ? std::min(*status.ended_at, now) : now;
+  if (job.running_since) {
+    ended = std::max(ended, *job.running_since);
+    tracker_.sample(job, ended);
+    job.run_time += ended - *job.running_since;
+    job.running_since.reset();
+  }
+  tracker_.stop(job.id);
+  job.state = job_state_for(status.state);
+  job.ended_at = ended;
+  job.exit_code = status.exit_code;
+  job.message = status.message;
+  if (!job.started_at && status.started_at) {
+    job.started_at = status.started_at;
+  }
+  logger()->info("job {}: {} ({}) after {} of running", job.id,
+                 to_string(job.state), status.message,
+                 format_duration(job.run_time));
+  save(job, now, std::string("finished: ") + executors::to_string(status.state) +
+                     (status.message.empty() ? "" : " " + status.message));
+  active_.erase(job.id);
+}
+
+void Scheduler::poll_job(Job& job, TimePoint now) {
+  if (!job.handle) {
+    return;
+  }
+  auto* executor = executor_named(job.executor);
+  if (!executor) {
+    return;
+  }
+  auto status = executor->poll(*job.handle);
+  if (!status) {
+    logger()->warn("job {}: poll on {} failed: {}", job.id, job.executor,
+                   status.error().message);
+    return;
+  }
+  if (executors::is_terminal(status->state)) {
+    finish_job(job, *status, now);
+    return;
+  }
+  if (status->state == RunState::kRunning && job.state == JobState::kQueued) {
+    // A deferred backend job began (at its planned time, or earlier if the
+    // backend chose so).
+    TimePoint began = status->started_at ? std::min(*status->started_at, now) : now;
+    job.state = JobState::kRunning;
+    job.started_at = job.started_at ? job.started_at : began;
+    job.running_since = began;
+    save(job, now, "running on " + job.executor);
+  } else if (status->state == RunState::kPaused &&
+             job.state == JobState::kRunning) {
+    tracker_.sample(job, now);
+    if (job.running_since) {
+      job.run_time += now - *job.running_since;
+    }
+    job.running_since.reset();
+    tracker_.stop(job.id);
+    job.state = JobState::kPaused;
+    job.held = true;  // Paused outside lowcarb: leave it to its owner.
+    save(job, now, "paused outside lowcarb");
+  } else if (status->state == RunState::kRunning &&
+             job.state == JobState::kPaused) {
+    job.state = JobState::kRunning;
+    job.running_since = now;
+    job.held = false;
+    save(job, now, "resumed outside lowcarb");
+  }
+  if (!status->message.empty() && status->message != job.message) {
+    job.message = status->message;
+    logger()->warn("job {}: {}", job.id, status->message);
+  }
+}
+
+void Scheduler::pause_job(Job& job, TimePoint now, const std::string& why) {
+  auto* executor = executor_named(job.executor);
+  if (!executor || !job.handle) {
+    return;
+  }
+  tracker_.sample(job, now);
+  tracker_.stop(job.id);
+  if (job.running_since) {
+    job.run_time += now - *job.running_since;
+  }
+  job.running_since.reset();
+  job.state = JobState::kPausing;
+  if (!save(job, now, "pausing: " + why)) {
+    return;
+  }
+  auto status = executor->pause(*job.handle, job.spec.pause_mode);
+  if (!status) {
+    logger()->error("job {}: pause failed, it keeps running: {}", job.id,
+                    status.error().message);
+    job.state = JobState::kRunning;
+    job.running_since = now;
+    save(job, now, "pause failed: " + status.error().message);
+    return;
+  }
+  job.state = JobState::kPaused;
+  if (job.spec.pause_mode == executors::PauseMode::kCheckpoint) {
+    ++job.restarts;
+  }
+  logger()->info("job {}: paused ({}), {} of {} done", job.id, why,
+                 format_duration(job.run_time),
+                 format_duration(job.spec.duration));
+  save(job, now, "paused: " + why);
+  if (!job.held) {
+    replan(job, now);
+  }
+}
+
+void Scheduler::resume_job(Job& job, TimePoint now, const std::string& why) {
+  auto* executor = executor_named(job.executor);
+  if (!executor || !job.handle) {
+    return;
+  }
+  job.state = JobState::kResuming;
+  if (!save(job, now, "resuming: " + why)) {
+    return;
+  }
+  auto handle = executor->resume(*job.handle, launch_spec(job),
+                                 job.spec.pause_mode);
+  if (!handle) {
+    logger()->error("job {}: resume failed: {}", job.id,
+                    handle.error().message);
+    job.state = JobState::kPaused;
+    save(job, now, "resume failed: " + handle.error().message);
+    return;
+  }
+  job.handle = *handle;
+  job.state = JobState::kRunning;
+  job.running_since = now;
+  logger()->info("job {}: resumed ({})", job.id, why);
+  save(job, now, "resumed: " + why);
+}
+
+void Scheduler::step(Job& job, TimePoint now) {
+  switch (job.state) {
+    case JobState::kQueued: {
+      if (job.handle) {
+        // Deferred on its backend: watch it, and enforce the deadline
+        // ourselves (Slurm does not for deferred jobs).
+        poll_job(job, now);
+        if (job.state == JobState::kQueued && job.plan &&
+            now >= latest_safe_start(job) && job.plan->start() > now) {
+          auto* executor = executor_named(job.executor);
+          if (executor && executor->reschedule(*job.handle, now)) {
+            job.plan->segments.front().start = now;
+            save(job, now, "released at its latest safe start");
+          }
+        }
+        return;
+      }
+      if (job.held) {
+        return;
+      }
+      if (!job.plan) {
+        replan(job, now);
+      }
+      if (!job.plan) {
+        if (now >= latest_safe_start(job)) {
+          start_job(job, now, "no plan; latest safe start reached");
+        }
+        return;
+      }
+      if (now >= job.plan->start()) {
+        start_job(job, now, "planned start " + format_utc(job.plan->start()));
+      } else if (now >= latest_safe_start(job)) {
+        start_job(job, now, "latest safe start reached");
+      }
+      return;
+    }
+    case JobState::kStarting:
+      // A launch interrupted by a failed write: try again.
+      if (!job.handle) {
+        start_job(job, now, "retrying interrupted start");
+      } else {
+        job.state = JobState::kRunning;
+        save(job, now, "start confirmed");
+      }
+      return;
+    case JobState::kRunning: {
+      poll_job(job, now);
+      if (job.state != JobState::kRunning) {
+        return;
+      }
+      auto& last = last_sample_[job.id];
+      if (now - last >= options_.sample_period) {
+        tracker_.sample(job, now);
+        last = now;
+      }
+      bool interruptible = job.spec.interruptible ||
+                           policy_of(job.spec) == Policy::kPauseResume;
+      if (interruptible && !job.held && job.plan &&
+          job.plan->segments.size() > 1 &&
+          now >= job.plan->segments.front().end) {
+        Duration done = job.run_time + (now - *job.running_since);
+        if (done < job.spec.duration) {
+          pause_job(job, now, "segment ended at " +
+                                  format_utc(job.plan->segments.front().end));
+        }
+      }
+      return;
+    }
+    case JobState::kPaused:
+      poll_job(job, now);
+      if (job.state != JobState::kPaused || job.held) {
+        return;
+      }
+      if (job.plan && now >= job.plan->start()) {
+        resume_job(job, now, "planned segment " + format_utc(job.plan->start()));
+      } else if (now >= latest_safe_start(job)) {
+        resume_job(job, now, "latest safe resume reached");
+      }
+      return;
+    case JobState::kPausing:
+    case JobState::kResuming:
+      // Interrupted transitions: ask the backend where it stands.
+      poll_job(job, now);
+      if (job.state == JobState::kPausing) {
+        job.state = JobState::kPaused;
+        save(job, now, "pause confirmed");
+      } else if (job.state == JobState::kResuming) {
+        job.state = JobState::kRunning;
+        job.running_since = now;
+        save(job, now, "resume confirmed");
+      }
+      return;
+    case JobState::kSucceeded:
+    case JobState::kFailed:
+    case JobState::kCancelled:
+      active_.erase(job.id);
+      return;
+  }
+}
+
+void Scheduler::tick(TimePoint now) {
+  refresh_forecasts(now, false);
+  bool replan_due = forecasts_changed_ || !last_replan_ ||
+                    now - *last_replan_ >= options_.replan_period;
+  std::vector<std::string> ids;
+  ids.reserve(active_.size());
+  for (const auto& [id, job] : active_) {
+    ids.push_back(id);
+  }
+  for (const auto& id : ids) {
+    auto it = active_.find(id);
+    if (it == active_.end()) {
+      continue;
+    }
+    Job& job = it->second;
+    if (replan_due && !job.held &&
+        ((job.state == JobState::kQueued) || job.state == JobState::kPaused)) {
+      replan(job, now);
+    }
+    step(job, now);
+  }
+  if (replan_due) {
+    last_replan_ = now;
+    forecasts_changed_ = false;
+  }
+}
+
+TimePoint Scheduler::next_event(TimePoint now, bool include_polls) const {
+  TimePoint next = TimePoint::max();
+  auto consider = [&](TimePoint t) {
+    if (t > now && t < next) {
+      next = t;
+    }
+  };
+  if (!active_.empty()) {
+    if (last_replan_) {
+      consider(*last_replan_ + options_.replan_period);
+    }
+    for (const auto& [zone, entry] : zone_forecasts_) {
+      consider(entry.fetched_at + options_.forecast_refresh);
+    }
+  }
+  for (const auto& [id, job] : active_) {
+    if (job.held) {
+      continue;
+    }
+    switch (job.state) {
+      case JobState::kQueued:
+      case JobState::kPaused:
+        if (job.plan) {
+          consider(job.plan->start());
+        }
+        consider(latest_safe_start(job));
+        break;
+      case JobState::kRunning:
+        if (job.plan && job.plan->segments.size() > 1) {
+          consider(job.plan->segments.front().end);
+        }
+        break;
+      default:
+        consider(now + std::chrono::seconds(1));
+    }
+    if (include_polls && job.handle) {
+      consider(now + options_.sample_period);
+    }
+  }
+  return next;
+}
+
+Result<Job*> Scheduler::owned_active(const std::string& job_id,
+                                     const Requester& who) {
+  auto it = active_.find(job_id);
+  if (it == active_.end()) {
+    auto stored = store_.get(job_id);
+    if (!stored || (!who.is_root() && stored->spec.uid != who.uid)) {
+      return make_error(ErrorCode::kNotFound, "no job " + job_id);
+    }
+    return make_error(ErrorCode::kConflict,
+                      fmt::format("job {} already {}", job_id,
+                                  to_string(stored->state)));
+  }
+  if (!who.is_root() && it->second.spec.uid != who.uid) {
+    // Same answer as for a missing job: ids of others' jobs are not leaked.
+    return make_error(ErrorCode::kNotFound, "no job " + job_id);
+  }
+  return &it->second;
+}
+
+Result<Job> Scheduler::job(const std::string& job_id, const Requester& who) {
+  auto it = active_.find(job_id);
+  Result<Job> found = it != active_.end() ? Result<Job>(it->second)
+                                          : store_.get(job_id);
+  if (!found || (!who.is_root() && found->spec.uid != who.uid)) {
+    return make_error(ErrorCode::kNotFound, "no job " + job_id);
+  }
+  return found;
+}
+
+Status Scheduler::cancel(const std::string& job_id, const Requester& who,
+                         TimePoint now) {
+  auto found = owned_active(job_id, who);
+  if (!found) {
+    return make_error(found.error());
+  }
+  Job& job = **found;
+  if (job.handle) {
+    auto* executor = executor_named(job.executor);
+    if (executor) {
+      if (auto s = executor->cancel(*job.handle); !s) {
+        return make_error(s.error().with_context("cancel job " + job_id));
+      }
+    }
+  }
+  executors::RunStatus status;
+  status.state = RunState::kCancelled;
+  status.message = fmt::format("cancelled by uid {}", who.uid);
+  finish_job(job, status, now);
+  return {};
+}
+
+Status Scheduler::pause(const std::string& job_id, const Requester& who,
+                        TimePoint now) {
+  auto found = owned_active(job_id, who);
+  if (!found) {
+    return make_error(found.error());
+  }
+  Job& job = **found;
+  if (job.held) {
+    return make_error(ErrorCode::kConflict, "job " + job_id + " is already held");
+  }
+  job.held = true;
+  if (job.state == JobState::kRunning) {
+    pause_job(job, now, fmt::format("paused by uid {}", who.uid));
+    if (job.state != JobState::kPaused) {
+      job.held = false;
+      save(job, now, "pause failed");
+      return make_error(ErrorCode::kUnavailable, "could not pause job " + job_id);
+    }
+    return {};
+  }
+  save(job, now, fmt::format("held by uid {}", who.uid));
+  return {};
+}
+
+Status Scheduler::resume(const std::string& job_id, const Requester& who,
+                         TimePoint now) {
+  auto found = owned_active(job_id, who);
+  if (!found) {
+    return make_error(found.error());
+  }
+  Job& job = **found;
+  if (!job.held) {
+    return make_error(ErrorCode::kConflict,
+                      "job " + job_id + " is not paused or held by a user");
+  }
+  job.held = false;
+  if (job.state == JobState::kPaused) {
+    resume_job(job, now, fmt::format("resumed by uid {}", who.uid));
+    return {};
+  }
+  save(job, now, fmt::format("released by uid {}", who.uid));
+  replan(job, now);
+  return {};
+}
+
+Status Scheduler::recover(TimePoint now) {
+  auto jobs = store_.active_jobs();
+  if (!jobs) {
+    return make_error(jobs.error().with_context("recover jobs"));
+  }
+  for (auto& stored : *jobs) {
+    auto& job = active_[stored.id] = std::move(stored);
+    auto* executor = executor_named(job.executor);
+    if (!executor) {
+      logger()->error("job {}: executor {} is no longer configured", job.id,
+                      job.executor);
+      continue;
+    }
+    if (job.state == JobState::kStarting ||
+        (job.state == JobState::kResuming &&
+         job.spec.pause_mode == executors::PauseMode::kCheckpoint)) {
+      // Did the launch happen before the crash? Ask the backend.
+      auto found = executor->find(job.id, job.restarts);
+      if (found && *found) {
+        job.handle = **found;
+        job.state = JobState::kRunning;
+        if (!job.started_at) {
+          job.started_at = now;
+        }
+        job.running_since = now;
+        save(job, now, "recovered: launch had happened");
+      } else if (found) {
+        job.state = job.state == JobState::kStarting ? JobState::kQueued
+                                                     : JobState::kPaused;
+        save(job, now, "recovered: launch had not happened");
+      } else {
+        logger()->warn("job {}: cannot tell whether its launch happened ({}); "
+                       "starting it again",
+                       job.id, found.error().message);
+        job.state = job.state == JobState::kStarting ? JobState::kQueued
+                                                     : JobState::kPaused;
+        save(job, now, "recovered: launch unknown, retrying");
+      }
+    }
+    if (job.handle && job.state != JobState::kQueued) {
+      poll_job(job, now);
+    }
+    logger()->info("job {}: recovered in state {}", job.id,
+                   to_string(active_.count(job.id) ? active_[job.id].state
+                                                   : JobState::kSucceeded));
+  }
+  refresh_forecasts(now, true);
+  forecasts_changed_ = true;  // Re-plan everything at the next tick.
+  return {};
+}
+
+SchedulerStats Scheduler::stats() const {
+  SchedulerStats stats;
+  for (const auto& [id, job] : active_) {
+    ++stats.jobs_by_state[to_string(job.state)];
+    if (job.plan) {
+      stats.planned_grams += job.plan->expected_grams;
+      stats.run_now_grams += job.plan->run_now_grams;
+    }
+  }
+  for (const auto& [zone, entry] : zone_forecasts_) {
+    stats.forecast_fetched_at[zone] = entry.fetched_at;
+  }
+  stats.forecast_errors = forecast_errors_;
+  return stats;
+}
+
+}  // namespace lowcarb::scheduler

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+// The scheduler owns the queue: it plans submitted jobs with the optimizer,
+// re-plans them when forecasts change, and at the planned times starts,
+// pauses and resumes them through the executors, recording every transition
+// in the JobStore *before* acting on it so a crash never loses a job or
+// starts one twice. It is passive: the daemon's event loop or the
+// simulator's virtual clock calls tick(now). Not thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "config/config.h"
+#include "executors/executor.h"
+#include "forecast/forecast_provider.h"
+#include "scheduler/job.h"
+#include "scheduler/job_store.h"
+#include "scheduler/optimizer.h"
+#include "scheduler/tracker.h"
+
+namespace lowcarb::scheduler {
+
+struct SchedulerOptions {
+  // The zones jobs may use, in preference order (first = home zone).
+  std::vector<config::ZoneConfig> zones;
+  Duration forecast_refresh{std::chrono::minutes(15)};  // Re-fetch period.
+  Duration replan_period{std::chrono::minutes(15)};
+  Duration horizon{std::chrono::hours(48)};
+  Duration safety_margin{std::chrono::minutes(10)};
+  Duration max_forecast_age{std::chrono::hours(6)};
+  Duration sample_period{std::chrono::seconds(10)};
+  // Overrides every job's policy (the simulator compares policies).
+  std::optional<Policy> policy_override;
+  // Planning for run-now uses no forecast at all.
+  double default_power_watts = 0;
+  std::optional<double> threshold_gco2_per_kwh;
+  std::optional<double> threshold_percentile;
+};
+
+// Counts for /metrics and the simulator.
+struct SchedulerStats {
+  std::map<std::string, int> jobs_by_state;
+  double planned_grams = 0;  // Expected, queued and running jobs.
+  double run_now_grams = 0;  // Their run-now baselines.
+  std::map<std::string, TimePoint> forecast_fetched_at;  // By zone.
+  std::map<std::string, int> forecast_errors;            // By zone.
+};
+
+// A user's request to act on a job; root (uid 0) may act on any job.
+struct Requester {
+  unsigned uid = 0;
+  bool is_root() const { return uid == 0; }
+};
+
+class Scheduler {
+ public:
+  // `executors` maps executor names ("local", "slurm:<cluster>") to
+  // executors; all references must outlive the scheduler.
+  Scheduler(JobStore& store, forecast::ForecastProvider& forecasts,
+            std::map<std::string, executors::Executor*> executors,
+            Tracker& tracker, SchedulerOptions options);
+
+  // Loads the active jobs from the store after a restart: re-adopts running
+  // ones through their executors, resolves half-done transitions, re-plans
+  // the rest. Jobs past their latest safe start start at the next tick.
+  Status recover(TimePoint now);
+
+  // Validates, plans and stores a new job. kInvalidArgument names the bad
+  // field (unknown zone, infeasible deadline, missing command).
+  Result<Job> submit(JobSpec spec, TimePoint now);
+
+  Status cancel(const std::string& job_id, const Requester& who, TimePoint now);
+  Status pause(const std::string& job_id, const Requester& who, TimePoint now);
+  Status resume(const std::string& job_id, const Requester& who,
+                TimePoint now);
+
+  // Does everything that is due at `now`: refresh forecasts, re-plan, start,
+  // pause, resume, poll, meter.
+  void tick(TimePoint now);
+
+  // The earliest time after `now` at which tick() has something planned to
+  // do (a start, a segment boundary, a forecast refresh, a poll of a running
+  // job when `include_polls`). The daemon arms its timer with it; the
+  // simulator jumps its clock to it.
+  TimePoint next_event(TimePoint now, bool include_polls) const;
+
+  // The job, if the requester may see it.
+  Result<Job> job(const std::string& job_id, const Requester& who);
+  const std::map<std::string, Job>& active_jobs() const { return active_; }
+  SchedulerStats stats() const;
+
+  // Forget cached forecasts so the next tick re-fetches (config reload).
+  void invalidate_forecasts();
+
+ private:
+  struct ZoneForecast {
+    forecast::IntensitySeries series;
+    TimePoint fetched_at;
+    bool ok = false;
+  };
+
+  const config::ZoneConfig* zone_config(const std::string& zone) const;
+  std::vector<std::string> zones_of(const JobSpec& spec) const;
+  std::string executor_of(const JobSpec& spec, const std::string& zone) const;
+  executors::Executor* executor_named(const std::string& name) const;
+  Policy policy_of(const JobSpec& spec) const;
+
+  void fetch_forecast(const std::string& zone, TimePoint now);
+  void refresh_forecasts(TimePoint now, bool force);
+  const forecast::IntensitySeries* forecast_for(const std::string& zone,
+                                                TimePoint now);
+  Result<Plan> make_plan(const Job& job, TimePoint now);
+  void replan(Job& job, TimePoint now);
+  TimePoint latest_safe_start(const Job& job) const;
+  Duration remaining(const Job& job) const;
+
+  void step(Job& job, TimePoint now);
+  void start_job(Job& job, TimePoint now, const std::string& why);
+  void poll_job(Job& job, TimePoint now);
+  void pause_job(Job& job, TimePoint now, const std::string& why);
+  void resume_job(Job& job, TimePoint now, const std::string& why);
+  void finish_job(Job& job, const executors::RunStatus& status, TimePoint now);
+  executors::LaunchSpec launch_spec(const Job& job) const;
+  bool save(Job& job, TimePoint now, const std::string& note);
+  Result<Job*> owned_active(const std::string& job_id, const Requester& who);
+
+  JobStore& store_;
+  forecast::ForecastProvider& forecasts_;
+  std::map<std::string, executors::Executor*> executors_;
+  Tracker& tracker_;
+  SchedulerOptions options_;
+
+  std::map<std::string, Job> active_;
+  std::map<std::string, ZoneForecast> zone_forecasts_;
+  std::map<std::string, int> forecast_errors_;
+  std::optional<TimePoint> last_replan_;
+  std::optional<TimePoint> last_refresh_;
+  std::map<std::string, TimePoint> last_sample_;
+  bool forecasts_changed_ = false;
+};
+
+}  // namespace lowcarb::scheduler
