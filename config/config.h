@@ -32,31 +32,32 @@ struct ZoneConfig {
   std::string id;         // Electricity Maps zone id, e.g. "DE", "US-CAL-CISO".
   std::string time_zone;  // IANA; default: the catalogue's zone time zone.
   int priority = 0;       // Lower is preferred when emissions tie.
-  double penalty_gco2_per_kwh = 0;  // Added to this zone's intensity.
-  double penalty_percent = 0;       // Multiplies this zone's intensity.
+  double penalty_gco2_per_kwh = 0;       // Added to this zone's intensity.
+  double penalty_percent = 0;            // Multiplies this zone's intensity.
   std::vector<HourRange> allowed_hours;  // Empty = any hour.
   std::optional<Duration> max_delay;     // Cap on waiting in this zone.
-  // Providers to ask, in fallback order. Default: ["history", "static"].
+  // Providers to ask, in fallback order. Default: ["history", "profile",
+  // "static"].
   std::vector<std::string> providers;
   // Provider-specific location for this zone (WattTime region, UK region id
   // or postcode, SDK location). Default: the zone id.
   std::string provider_location;
-  int capacity = 0;        // Concurrent job slots; 0 = unlimited.
-  std::string executor;    // "local" or "slurm:<cluster>"; default "local".
-  int line = 0;            // Where it was defined, for later messages.
+  int capacity = 0;      // Concurrent job slots; 0 = unlimited.
+  std::string executor;  // "local" or "slurm:<cluster>"; default "local".
+  int line = 0;          // Where it was defined, for later messages.
 };
 
 struct ProviderConfig {
   std::string name;  // The key under `providers:`.
   // electricitymaps | watttime | ukcarbonintensity | carbon-aware-sdk |
-  // file | static | history
+  // file | static | history | profile
   std::string type;
-  std::string base_url;   // Default per type.
-  std::string token_env;  // Environment variable holding the API token.
-  std::string token;      // Literal token; only accepted in a 0600 file.
-  std::string username_env;  // WattTime.
-  std::string password_env;  // WattTime.
-  std::string path;          // type: file.
+  std::string base_url;          // Default per type.
+  std::string token_env;         // Environment variable holding the API token.
+  std::string token;             // Literal token; only accepted in a 0600 file.
+  std::string username_env;      // WattTime.
+  std::string password_env;      // WattTime.
+  std::string path;              // type: file.
   std::string scope = "direct";  // Electricity Maps: direct | lifecycle.
   Duration ttl{std::chrono::minutes(30)};
   Duration horizon{std::chrono::hours(48)};
@@ -70,28 +71,31 @@ struct PlannerConfig {
   Duration safety_margin{std::chrono::minutes(10)};  // Before latest start.
   Duration max_forecast_age{std::chrono::hours(6)};  // Older = stale.
   Duration default_horizon{std::chrono::hours(48)};
-  SignalKindConfig comparison;  // The kind used to compare zones.
+  SignalKindConfig comparison;        // The kind used to compare zones.
   double threshold_gco2_per_kwh = 0;  // 0 = no threshold start.
 };
 
 // A named piece of hardware: "cpu", "gpu: A100 x 4", or plain watts.
 struct DeviceConfig {
-  std::string name;    // Key, e.g. "a100-node".
-  std::string spec;    // As written, e.g. "gpu: A100 x 4" or "350W".
-  double watts = 0;    // Resolved power in watts.
+  std::string name;   // Key, e.g. "a100-node".
+  std::string spec;   // As written, e.g. "gpu: A100 x 4" or "350W".
+  double watts = 0;   // Resolved power in watts.
+  std::string kind;   // "gpu" | "cpu" | "watts" (a plain power figure).
+  std::string model;  // The hardware table's name; empty for "watts".
+  int count = 1;      // How many of `model`.
 };
 
 struct HardwareConfig {
   double pue = 1.0;
   std::string cpu_model;  // From the hardware table; empty = per-core default.
-  double watts_per_core = 0;  // 0 = from the table / default.
-  double memory_watts_per_gb = 0.3725;  // CodeCarbon's RAM figure (W/GB).
+  double watts_per_core = 0;            // 0 = from the table / default.
+  double memory_watts_per_gb = 0.3725;  // Green Algorithms RAM figure (W/GB).
   double idle_watts = 0;
   std::vector<DeviceConfig> devices;
 };
 
 struct LocalExecutorConfig {
-  std::string pause_mode = "stop";        // stop | checkpoint
+  std::string pause_mode = "stop";         // stop | checkpoint
   std::string checkpoint_signal = "TERM";  // TERM | USR1 | USR2 | INT
   Duration grace{std::chrono::seconds(30)};
   double overrun_factor = 2.0;  // Report jobs running longer than this x.
@@ -109,6 +113,12 @@ struct SlurmClusterConfig {
   // auto | suspend | requeuehold | signal
   std::string pause_method = "auto";
   std::string bin_dir;  // Where sbatch & co live; default: PATH.
+  // The jobcomp/filetxt log (JobCompLoc), read for jobs that left squeue
+  // when there is no slurmdbd. Default: asked from `scontrol show config`.
+  std::string jobcomp_log;
+  // Checkpointable jobs get --signal=B:<checkpoint_signal>@<warning>.
+  std::string checkpoint_signal = "USR1";
+  Duration checkpoint_warning{std::chrono::seconds(60)};
   int line = 0;
 };
 
@@ -118,7 +128,7 @@ struct ExecutorsConfig {
 };
 
 struct DaemonConfig {
-  std::string socket_path;  // Default: <state_dir>/lowcarb.sock.
+  std::string socket_path;   // Default: <state_dir>/lowcarb.sock.
   std::string socket_group;  // Group given rw on the socket; "" = none.
   std::string http_listen;   // "127.0.0.1:8787"; "" = no HTTP API.
   std::string http_token_file;

@@ -106,6 +106,19 @@ class Executor {
 
   // Ends the job: polite signal, then force after a grace period.
   virtual Status cancel(const ExecutorHandle& handle) = 0;
+
+  // Finds the work that start() or resume() launched for (`job_id`,
+  // `segment`), if any: how the scheduler avoids starting a job twice when
+  // it crashed between asking the executor and storing the handle. nullopt
+  // = nothing was launched. The default says the backend cannot tell
+  // (kUnavailable), and the scheduler then starts the job again.
+  virtual Result<std::optional<ExecutorHandle>> find(const std::string& job_id,
+                                                     int segment) {
+    (void)job_id;
+    (void)segment;
+    return tl::unexpected(
+        Error{ErrorCode::kUnavailable, name() + ": cannot find launched work"});
+  }
 };
 
 }  // namespace lowcarb::executors

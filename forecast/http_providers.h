@@ -27,7 +27,9 @@ std::optional<std::string> process_env(const std::string& name);
 // ukcarbonintensity, carbon-aware-sdk), wrapped in retries with backoff.
 // kInvalidArgument for another type; kPermissionDenied when a required
 // credential is missing (the message names the environment variable, never
-// its value). `http` and `clock` must outlive the provider.
+// its value). `http` and `clock` must outlive the provider. When
+// token_env/username_env/password_env are empty the variables
+// ELECTRICITYMAPS_TOKEN, WATTTIME_USERNAME and WATTTIME_PASSWORD are read.
 Result<std::unique_ptr<ForecastProvider>> make_http_provider(
     const config::ProviderConfig& config, HttpClient& http, const Clock& clock,
     const EnvLookup& env = process_env);

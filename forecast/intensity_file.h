@@ -6,7 +6,8 @@
 //   - Electricity Maps dataset export `Datetime (UTC),Country,Zone Name,Zone
 //                        Id,Carbon Intensity gCO₂eq/kWh (direct),...`
 //   - Let's Wait Awhile  `Time,Carbon Intensity`
-//   - WattTime/vessim    `<time column>,<one value column>` (e.g. oootime,Caiso_North)
+//   - WattTime/vessim    `<time column>,<one value column>` (e.g.
+//   oootime,Caiso_North)
 //   - JSON               `[{"timestamp": ..., "duration": ..., "value": ...}]`
 // Point durations are inferred from spacing where the format has none.
 // Errors name the file, line and field.

@@ -34,7 +34,7 @@ std::string to_string(const SignalKind& kind);
 
 struct IntensityPoint {
   TimePoint start;
-  TimePoint end;  // REQUIRES: end > start.
+  TimePoint end;                       // REQUIRES: end > start.
   std::optional<double> gco2_per_kwh;  // nullopt = the provider had no value.
 
   bool operator==(const IntensityPoint&) const = default;
@@ -50,8 +50,12 @@ struct IntensitySeries {
   std::vector<IntensityPoint> points;
 
   bool empty() const { return points.empty(); }
-  TimePoint begin_time() const { return points.front().start; }  // REQUIRES: !empty()
-  TimePoint end_time() const { return points.back().end; }       // REQUIRES: !empty()
+  TimePoint begin_time() const {
+    return points.front().start;
+  }  // REQUIRES: !empty()
+  TimePoint end_time() const {
+    return points.back().end;
+  }  // REQUIRES: !empty()
 };
 
 }  // namespace lowcarb::forecast

@@ -53,6 +53,9 @@ class App {
 
   config::Config config_;
   const Clock& clock_;
+  // Pieces the members below borrow (spawner, runner, /proc reader);
+  // declared first so they are destroyed last.
+  std::vector<std::shared_ptr<void>> keep_alive_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<forecast::ForecastProvider> forecasts_;
@@ -62,8 +65,6 @@ class App {
   std::unique_ptr<JobMeter> meter_;
   std::unique_ptr<Tracker> tracker_;
   std::unique_ptr<Scheduler> scheduler_;
-  // Other owned pieces (runners, caches) live here in creation order.
-  std::vector<std::shared_ptr<void>> keep_alive_;
 };
 
 }  // namespace lowcarb::scheduler

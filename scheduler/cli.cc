@@ -15,6 +15,17 @@ namespace lowcarb::scheduler {
 // The subcommand table; `lowcarb --help` is generated from it.
 static const CommandEntry kCommands[] = {
     {"config", "Check and print the effective configuration", add_config_command},
+    {"exec-wrapper", "Internal: supervise one local job", add_exec_wrapper_command},
+    {"plan", "Show when and where a job would run and what it would save", add_plan_command},
+    {"forecast", "Show carbon-intensity forecasts; import observed history", add_forecast_command},
+    {"simulate", "Replay a job trace over grid history and compare policies", add_simulate_command},
+    {"submit", "Queue a job with the daemon; it runs when the grid is cleanest", add_submit_command},
+    {"list", "Show the queue (your jobs; root: everyone's)", add_list_command},
+    {"show", "Show a job: plan, segments, history and log paths", add_show_command},
+    {"cancel", "Cancel a job", add_cancel_command},
+    {"pause", "Pause a running job or hold a queued one", add_pause_command},
+    {"resume", "Resume a paused job or release a held one", add_resume_command},
+    {"logs", "Print a job's output (--follow to keep reading)", add_logs_command},
 };
 
 const config::Config* CliContext::config() {

@@ -58,11 +58,11 @@ struct PlanRequest {
   Duration duration{0};
   double power_watts = 0;  // For expected grams; 0 = intensities only.
   bool interruptible = false;
-  Duration min_chunk{0};          // Interruptible: shortest run segment.
-  int max_pauses = -1;            // Interruptible: -1 = unlimited.
-  Duration pause_overhead{0};     // Extra run time per pause.
+  Duration min_chunk{0};       // Interruptible: shortest run segment.
+  int max_pauses = -1;         // Interruptible: -1 = unlimited.
+  Duration pause_overhead{0};  // Extra run time per pause.
   std::optional<double> threshold_gco2_per_kwh;  // Start now if at/below.
-  std::optional<double> threshold_percentile;   // 0..100 of the forecast.
+  std::optional<double> threshold_percentile;    // 0..100 of the forecast.
   Duration safety_margin{0};  // latest safe start = deadline - duration - this.
 };
 
@@ -78,6 +78,10 @@ struct Plan {
   // Why: "best-window", "pause-resume", "threshold", "no-forecast",
   // "stale-forecast" (the last two start by the latest safe start).
   std::string reason;
+  // Zones skipped and why (stale, no data, signal kind not comparable with
+  // the first zone's), for the CLI and the logs.
+  std::vector<std::string> warnings;
+  bool run_now_known = true;  // False when the baseline window has no data.
 
   TimePoint start() const { return segments.front().start; }
   TimePoint end() const { return segments.back().end; }
@@ -86,7 +90,31 @@ struct Plan {
 // Plans one job across `zones` (first = run-now baseline zone).
 // kInvalidArgument when the job cannot meet its deadline
 // (earliest + duration > deadline).
+//
+// The job never starts before max(now, earliest). Segments end by
+// deadline - safety_margin (by the deadline when the margin would make the
+// job infeasible), so the latest safe start is a hard bound even when the
+// forecast ends early. Zones whose series is missing, empty, stale, or of a
+// kind not comparable with the first zone that has data are skipped (noted
+// in Plan::warnings). With no usable zone the plan starts at the latest safe
+// start in the first zone ("no-forecast" / "stale-forecast"). Penalties
+// steer the choice only; the expected values are the real forecast values.
+// Ties (within rounding noise) go to the lower priority value, then the
+// earlier start, then the earlier-listed zone.
 Result<Plan> plan_job(const PlanRequest& request,
                       const std::vector<ZoneOption>& zones);
+
+// The allowed local hours of a zone as UTC spans [start, end) inside
+// [from, to), sorted and merged; DST-correct (a local hour that does not
+// exist is skipped, a repeated one counts twice). Empty `hours` = all of
+// [from, to). kInvalidArgument for an unknown `time_zone`.
+struct UtcSpan {
+  TimePoint start;
+  TimePoint end;
+  bool operator==(const UtcSpan&) const = default;
+};
+Result<std::vector<UtcSpan>> allowed_spans(
+    const std::vector<config::HourRange>& hours, const std::string& time_zone,
+    TimePoint from, TimePoint to);
 
 }  // namespace lowcarb::scheduler

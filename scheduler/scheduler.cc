@@ -417,7 +417,8 @@ void Scheduler::start_job(Job& job, TimePoint now, const std::string& why) {
     return;
   }
   job.handle = *handle;
-  if (deferred && begin > now) {
+  if (deferred) {
+    // The backend starts it at `begin`; poll_job() notices when it runs.
     job.state = JobState::kQueued;
     save(job, now,
          fmt::format("handed to {} to begin at {}", job.executor,

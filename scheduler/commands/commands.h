@@ -8,5 +8,19 @@
 namespace lowcarb::scheduler {
 
 void add_config_command(CLI::App& app, CliContext& context);
+void add_exec_wrapper_command(CLI::App& app, CliContext& context);
+void add_plan_command(CLI::App& app, CliContext& context);
+void add_forecast_command(CLI::App& app, CliContext& context);
+void add_simulate_command(CLI::App& app, CliContext& context);
+// Daemon and its clients (helper-8).
+void add_daemon_command(CLI::App& app, CliContext& context);
+void add_submit_command(CLI::App& app, CliContext& context);
+void add_list_command(CLI::App& app, CliContext& context);
+void add_show_command(CLI::App& app, CliContext& context);
+void add_cancel_command(CLI::App& app, CliContext& context);
+void add_pause_command(CLI::App& app, CliContext& context);
+void add_resume_command(CLI::App& app, CliContext& context);
+void add_logs_command(CLI::App& app, CliContext& context);
+void add_run_command(CLI::App& app, CliContext& context);
 
 }  // namespace lowcarb::scheduler

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "executors/exec_wrapper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace lowcarb::executors {
+namespace {
+
+constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2};
+constexpr int kExitCannotRun = 127;
+
+}  // namespace
+
+std::string format_exit_record(const ExitRecord& record) {
+  nlohmann::json doc;
+  doc["exit_code"] = record.exit_code;
+  if (record.signal) {
+    doc["signal"] = *record.signal;
+  }
+  if (record.ended_at) {
+    doc["ended_at"] = record.ended_at->time_since_epoch().count();
+  }
+  if (!record.error.empty()) {
+    doc["error"] = record.error;
+  }
+  return doc.dump() + "\n";
+}
+
+Result<ExitRecord> parse_exit_record(const std::string& text,
+                                     const std::string& source) {
+  try {
+    const auto doc = nlohmann::json::parse(text);
+    ExitRecord record;
+    record.exit_code = doc.at("exit_code").get<int>();
+    if (doc.contains("signal")) {
+      record.signal = doc.at("signal").get<int>();
+    }
+    if (doc.contains("ended_at")) {
+      record.ended_at =
+          TimePoint{Duration{doc.at("ended_at").get<long long>()}};
+    }
+    if (doc.contains("error")) {
+      record.error = doc.at("error").get<std::string>();
+    }
+    return record;
+  } catch (const nlohmann::json::exception& e) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("reading job status file {}: {}", source, e.what()));
+  }
+}
+
+Status write_exit_record(const std::string& path, const ExitRecord& record) {
+  const std::string tmp = path + ".tmp";
+  const std::string text = format_exit_record(record);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return make_error(ErrorCode::kUnavailable,
+                      fmt::format("writing job status file {}: {}", tmp,
+                                  std::strerror(errno)));
+  }
+  const ssize_t written = ::write(fd, text.data(), text.size());
+  const bool ok =
+      written == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  if (!ok) {
+    return make_error(ErrorCode::kUnavailable,
+                      fmt::format("writing job status file {}: {}", tmp,
+                                  std::strerror(saved)));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return make_error(
+        ErrorCode::kUnavailable,
+        fmt::format("renaming {} to {}: {}", tmp, path, std::strerror(errno)));
+  }
+  return ok_status();
+}
+
+Result<ExitRecord> read_exit_record(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return make_error(ErrorCode::kNotFound,
+                      fmt::format("job status file {} does not exist", path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_exit_record(text.str(), path);
+}
+
+int run_exec_wrapper(const ExecWrapperOptions& options, const Clock& clock,
+                     std::ostream& err) {
+  auto fail = [&](const std::string& message) {
+    err << "lowcarb exec-wrapper: " << message << "\n";
+    err.flush();
+    ExitRecord record;
+    record.exit_code = kExitCannotRun;
+    record.ended_at = clock.now();
+    record.error = message;
+    if (!options.status_file.empty()) {
+      auto written = write_exit_record(options.status_file, record);
+      if (!written) {
+        err << "lowcarb exec-wrapper: " << written.error().message << "\n";
+      }
+    }
+    return kExitCannotRun;
+  };
+  if (options.argv.empty()) {
+    return fail("no command given after '--'");
+  }
+
+  // Resolve the identity to run as before forking (getpwuid allocates).
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+  std::string user_name;
+  if (options.uid || options.gid) {
+    const bool root = ::geteuid() == 0;
+    if (!root && ((options.uid && *options.uid != ::getuid()) ||
+                  (options.gid && *options.gid != ::getgid()))) {
+      return fail(fmt::format(
+          "running the job as uid {} gid {} needs root; the wrapper runs as "
+          "uid {}",
+          options.uid ? std::to_string(*options.uid) : std::string("-"),
+          options.gid ? std::to_string(*options.gid) : std::string("-"),
+          ::getuid()));
+    }
+    if (root) {
+      uid = options.uid ? *options.uid : ::getuid();
+      gid = options.gid ? static_cast<gid_t>(*options.gid) : ::getgid();
+      if (const passwd* pw = ::getpwuid(*uid)) {
+        user_name = pw->pw_name;
+        if (!options.gid) {
+          gid = pw->pw_gid;
+        }
+      }
+    }
+  }
+
+  std::vector<std::string> argv_strings = options.argv;
+  std::vector<char*> argv;
+  for (auto& arg : argv_strings) {
+    argv.push_back(arg.data());
+  }
+  argv.push_back(nullptr);
+
+  // Block the forwarded signals and SIGCHLD: they are taken with sigtimedwait
+  // in the loop below, so no handler races with waitpid.
+  sigset_t wait_set;
+  sigemptyset(&wait_set);
+  for (int sig : kForwarded) {
+    sigaddset(&wait_set, sig);
+  }
+  sigaddset(&wait_set, SIGCHLD);
+  sigset_t old_mask;
+  ::sigprocmask(SIG_BLOCK, &wait_set, &old_mask);
+
+  int exec_pipe[2];
+  if (::pipe2(exec_pipe, O_CLOEXEC) != 0) {
+    return fail(fmt::format("pipe: {}", std::strerror(errno)));
+  }
+  const pid_t child = ::fork();
+  if (child < 0) {
+    return fail(fmt::format("fork: {}", std::strerror(errno)));
+  }
+  if (child == 0) {
+    ::close(exec_pipe[0]);
+    ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    int error = 0;
+    const char* step = "";
+    if (uid) {
+      // Supplementary groups first, then the group, then the user: once the
+      // uid is dropped nothing else may be changed.
+      int rc = user_name.empty() ? ::setgroups(1, &*gid)
+                                 : ::initgroups(user_name.c_str(), *gid);
+      if (rc != 0) {
+        error = errno;
+        step = "setgroups";
+      } else if (::setgid(*gid) != 0) {
+        error = errno;
+        step = "setgid";
+      } else if (::setuid(*uid) != 0) {
+        error = errno;
+        step = "setuid";
+      }
+    }
+    if (error == 0) {
+      ::execvp(argv[0], argv.data());
+      error = errno;
+      step = "exec";
+    }
+    ssize_t ignored = ::write(exec_pipe[1], &error, sizeof(error));
+    ignored = ::write(exec_pipe[1], step, std::strlen(step));
+    (void)ignored;
+    _exit(kExitCannotRun);
+  }
+  ::close(exec_pipe[1]);
+  int exec_error = 0;
+  char step[16] = {};
+  ssize_t n = 0;
+  while ((n = ::read(exec_pipe[0], &exec_error, sizeof(exec_error))) < 0 &&
+         errno == EINTR) {
+  }
+  if (n == static_cast<ssize_t>(sizeof(exec_error))) {
+    ssize_t ignored = ::read(exec_pipe[0], step, sizeof(step) - 1);
+    (void)ignored;
+  }
+  ::close(exec_pipe[0]);
+
+  int status = 0;
+  for (;;) {
+    const pid_t done = ::waitpid(child, &status, WNOHANG);
+    if (done == child) {
+      break;
+    }
+    if (done < 0 && errno != EINTR) {
+      return fail(fmt::format("waitpid: {}", std::strerror(errno)));
+    }
+    // A bounded wait also covers a SIGCHLD that arrived before we blocked.
+    timespec timeout{1, 0};
+    siginfo_t info;
+    const int sig = ::sigtimedwait(&wait_set, &info, &timeout);
+    if (sig > 0 && sig != SIGCHLD) {
+      ::kill(child, sig);
+    }
+  }
+
+  ExitRecord record;
+  record.ended_at = clock.now();
+  if (n == static_cast<ssize_t>(sizeof(exec_error))) {
+    record.exit_code = kExitCannotRun;
+    record.error = fmt::format("{} '{}': {}", step, options.argv[0],
+                               std::strerror(exec_error));
+    err << "lowcarb exec-wrapper: " << record.error << "\n";
+    err.flush();
+  } else if (WIFSIGNALED(status)) {
+    record.signal = WTERMSIG(status);
+    record.exit_code = 128 + WTERMSIG(status);
+  } else {
+    record.exit_code = WEXITSTATUS(status);
+  }
+  auto written = write_exit_record(options.status_file, record);
+  if (!written) {
+    err << "lowcarb exec-wrapper: " << written.error().message << "\n";
+  }
+  return record.exit_code;
+}
+
+}  // namespace lowcarb::executors

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+// The supervisor every local job runs under (`lowcarb exec-wrapper`). The
+// wrapper is the leader of the job's session and process group; it forks the
+// job, forwards SIGTERM/SIGINT/SIGUSR1/SIGUSR2 to it, waits, and writes how the
+// job ended to a status file (temp file + rename, so readers see all or
+// nothing) before exiting with the job's code (128 + signal when killed by a
+// signal). The status file is how LocalExecutor learns the exit status of a
+// job that ended while the daemon was down.
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace lowcarb::executors {
+
+// How a job ended, as stored in its status file.
+struct ExitRecord {
+  int exit_code = 0;          // The wrapper's exit code (128 + signal).
+  std::optional<int> signal;  // Set when the job was killed by a signal.
+  std::optional<TimePoint> ended_at;
+  std::string error;  // Set when the job could not be started at all.
+
+  bool operator==(const ExitRecord&) const = default;
+};
+
+std::string format_exit_record(const ExitRecord& record);
+// kInvalidArgument (naming `source`) for malformed text.
+Result<ExitRecord> parse_exit_record(const std::string& text,
+                                     const std::string& source);
+
+// Writes `record` to `path` atomically (write `path`.tmp, fsync, rename).
+Status write_exit_record(const std::string& path, const ExitRecord& record);
+// kNotFound when `path` does not exist.
+Result<ExitRecord> read_exit_record(const std::string& path);
+
+struct ExecWrapperOptions {
+  std::string status_file;
+  std::vector<std::string> argv;  // The job; argv[0] is looked up in PATH.
+  // Run the job as this user/group. Requires root unless equal to the
+  // current ids. With uid set and gid unset, the user's primary group.
+  std::optional<unsigned> uid;
+  std::optional<unsigned> gid;
+};
+
+// Runs the job to completion as described above and returns the exit code to
+// exit with. Problems before the job starts are printed to `err` (the job's
+// stderr log) and also recorded in the status file; they return 127.
+int run_exec_wrapper(const ExecWrapperOptions& options, const Clock& clock,
+                     std::ostream& err);
+
+}  // namespace lowcarb::executors

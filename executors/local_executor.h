@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+// Jobs as local processes. Each job runs under `lowcarb exec-wrapper` (see
+// exec_wrapper.h) in its own session and process group, detached from the
+// daemon, with stdout/stderr appended to per-job log files. The handle's
+// native_id is "<pid>:<start ticks>" of the wrapper; every signal is preceded
+// by a check that the start time still matches, so a recycled pid is never
+// signalled. A small run record per handle under <state_dir>/local/ and the
+// wrapper's status file under <state_dir>/jobs/<job_id>/status-<segment>.json
+// let a new LocalExecutor (after a daemon restart) adopt running jobs and
+// learn how finished ones ended.
+//
+// Pause modes and what they cost:
+//  - stop: SIGSTOP/SIGCONT to the whole process group. Instant and needs no
+//    cooperation, but the stopped processes keep their memory, open files,
+//    locks, GPU memory and any licences; only CPU time (and most CPU power)
+//    is saved.
+//  - checkpoint: the configured signal (default SIGTERM) goes to the wrapper,
+//    which forwards it to the job; the job saves its state and exits within
+//    the grace period (after it, the group is killed). resume() starts the
+//    same command again with LOWCARB_RESUME=1 and LOWCARB_SEGMENT=n, so all
+//    resources are freed while paused, at the cost of the job's own
+//    checkpoint/restart work.
+// Cancel: the polite signal (SIGTERM) reaches the job through the wrapper,
+// processes the job leaves behind get SIGTERM as a group, and SIGKILL goes to
+// the whole group after the grace period.
+//
+// Not thread-safe; the daemon loop drives it. pause() with checkpoint and
+// cancel() block for up to the grace period while polling the processes.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "config/config.h"
+#include "executors/executor.h"
+#include "executors/process_spawner.h"
+
+namespace lowcarb::executors {
+
+struct LocalExecutorOptions {
+  std::string wrapper_binary;  // The `lowcarb` binary that has exec-wrapper.
+  std::string state_dir;       // Run records, status files, default logs.
+  config::LocalExecutorConfig config;
+  // How often pause()/cancel() look at the processes while waiting.
+  std::chrono::milliseconds wait_step{50};
+};
+
+// "TERM", "SIGTERM", "USR1", ... -> signal number; kInvalidArgument
+// otherwise. Accepts TERM, INT, USR1, USR2, HUP, QUIT.
+Result<int> parse_signal_name(const std::string& name);
+
+// "<pid>:<start ticks>" <-> ProcessIdentity.
+std::string format_native_id(const ProcessIdentity& identity);
+Result<ProcessIdentity> parse_native_id(const std::string& native_id);
+
+class LocalExecutor final : public Executor {
+ public:
+  // Validates the options (binary present, pause mode, checkpoint signal)
+  // and creates the state directory.
+  static Result<std::unique_ptr<LocalExecutor>> create(
+      ProcessSpawner& spawner, const Clock& clock,
+      LocalExecutorOptions options);
+
+  std::string name() const override { return "local"; }
+  bool defers_start() const override { return false; }
+
+  // Starts at once (`begin` is ignored: the scheduler calls when due).
+  // kInvalidArgument for a bad job id or an empty command,
+  // kPermissionDenied for another uid/gid when not running as root.
+  Result<ExecutorHandle> start(const LaunchSpec& spec,
+                               TimePoint begin) override;
+  // Always kConflict: local jobs are never deferred.
+  Status reschedule(const ExecutorHandle& handle, TimePoint begin) override;
+  // From /proc and the status file. Also reports overruns
+  // (expected_duration x overrun_factor, killing when configured) and a
+  // deadline passed while running in RunStatus::message.
+  Result<RunStatus> poll(const ExecutorHandle& handle) override;
+  Status pause(const ExecutorHandle& handle, PauseMode mode) override;
+  Result<ExecutorHandle> resume(const ExecutorHandle& handle,
+                                const LaunchSpec& spec,
+                                PauseMode mode) override;
+  Status cancel(const ExecutorHandle& handle) override;
+  // Looks through the run records in the state directory (newest start
+  // wins when a segment was started twice).
+  Result<std::optional<ExecutorHandle>> find(const std::string& job_id,
+                                             int segment) override;
+
+  // Where the wrapper writes the status of `job_id`'s `segment`.
+  std::string status_file(const std::string& job_id, int segment) const;
+
+ private:
+  struct RunRecord;
+
+  LocalExecutor(ProcessSpawner& spawner, const Clock& clock,
+                LocalExecutorOptions options, int checkpoint_signal);
+
+  std::string record_path(const ProcessIdentity& identity) const;
+  Result<RunRecord> load_record(const ProcessIdentity& identity) const;
+  Status save_record(const RunRecord& record) const;
+  // Sleeps in wait_step steps until `done()` or `limit` passes.
+  template <typename Predicate>
+  bool wait_until(Predicate done, std::chrono::milliseconds limit);
+  // TERM through the wrapper, TERM to leftovers, KILL after the grace.
+  void terminate(const ProcessIdentity& identity);
+
+  ProcessSpawner& spawner_;
+  const Clock& clock_;
+  LocalExecutorOptions options_;
+  int checkpoint_signal_;
+  std::map<std::string, double> last_cpu_seconds_;  // By native_id.
+};
+
+}  // namespace lowcarb::executors

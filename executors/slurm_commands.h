@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+// Builders of the exact Slurm command lines lowcarb runs (sbatch, scontrol,
+// squeue, scancel, sacct), as ProcessRunner Commands: argv without a shell,
+// SLURM_CONF of the cluster and TZ=UTC (see slurm_time.h) in the
+// environment, the program taken from the cluster's bin_dir when set. Pure
+// functions, thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "config/config.h"
+#include "executors/executor.h"
+#include "executors/process_runner.h"
+
+namespace lowcarb::executors {
+
+// The --comment tag that finds a lowcarb job again after a restart.
+std::string slurm_comment_tag(const std::string& job_id);
+
+// Quotes `argv` for /bin/sh so that `sh -c` runs exactly that argv.
+std::string shell_quote(const std::vector<std::string>& argv);
+
+// The sbatch --time value in whole minutes: `expected` x `factor`, rounded
+// up, at least 1. nullopt when `expected` is zero (the partition default).
+std::optional<long long> slurm_time_limit_minutes(Duration expected,
+                                                  double factor);
+
+// sbatch --parsable for `spec` deferred to `begin` (--begin, UTC). Runs
+// spec.sbatch_script (with spec.sbatch_options) or, otherwise, spec.argv or
+// spec.shell_command through --wrap. Always --comment, --job-name,
+// --open-mode=append, --export=ALL,LOWCARB_JOB_ID=<id>[,spec.env...];
+// --time and --deadline when known; --requeue and --signal for interruptible
+// checkpoint jobs. `inherited_tz` is the caller's own TZ, passed on to the
+// job so that TZ=UTC (for parsing --begin) does not leak into it.
+// kInvalidArgument when there is nothing to run or an env value cannot be
+// passed through --export (it contains a comma).
+Result<Command> sbatch_command(const config::SlurmClusterConfig& cluster,
+                               const LaunchSpec& spec, TimePoint begin,
+                               const std::optional<std::string>& inherited_tz);
+
+// scontrol update JobId=J StartTime=<UTC>.
+Command update_start_command(const config::SlurmClusterConfig& cluster,
+                             const std::string& job_id, TimePoint begin);
+
+// squeue -h -t all -j J -o kSqueueFormat (SLURM_TIME_FORMAT=%s).
+Command squeue_job_command(const config::SlurmClusterConfig& cluster,
+                           const std::string& job_id);
+
+// squeue -h -t all -o kSqueueFormat: every job the controller knows.
+Command squeue_all_command(const config::SlurmClusterConfig& cluster);
+
+// scontrol show job -o J.
+Command show_job_command(const config::SlurmClusterConfig& cluster,
+                         const std::string& job_id);
+
+// scontrol show config.
+Command show_config_command(const config::SlurmClusterConfig& cluster);
+
+// grep '^JobId=J ' <log>: the job's lines in the jobcomp/filetxt log.
+Command jobcomp_grep_command(const config::SlurmClusterConfig& cluster,
+                             const std::string& log_path,
+                             const std::string& job_id);
+
+// The sacct fields lowcarb asks for, in order.
+const std::vector<std::string>& sacct_fields();
+
+// sacct -j J --noheader --parsable2 --format=<sacct_fields()>.
+Command sacct_command(const config::SlurmClusterConfig& cluster,
+                      const std::string& job_id);
+
+// scontrol <verb> J: suspend, resume, requeuehold, release.
+Command scontrol_job_command(const config::SlurmClusterConfig& cluster,
+                             const std::string& verb,
+                             const std::string& job_id);
+
+// Who receives a signal sent with scancel.
+enum class SignalTarget {
+  kBatchShell,  // --batch: the batch script's shell only.
+  kAllSteps,    // --full: the batch shell and every step.
+};
+
+// scancel --signal=<signal> --batch|--full J.
+Command scancel_signal_command(const config::SlurmClusterConfig& cluster,
+                               const std::string& job_id,
+                               const std::string& signal, SignalTarget target);
+
+// scancel J.
+Command scancel_command(const config::SlurmClusterConfig& cluster,
+                        const std::string& job_id);
+
+}  // namespace lowcarb::executors

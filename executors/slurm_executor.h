@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+// An Executor that runs jobs on one Slurm cluster through its CLI (sbatch,
+// squeue, scontrol, scancel, sacct), called only through a ProcessRunner
+// with argv (no shell), the cluster's SLURM_CONF and TZ=UTC. Jobs are keyed
+// by (cluster, Slurm job id): ExecutorHandle{"slurm", cluster name, id}; a
+// handle of another cluster is rejected. Each job carries
+// --comment=lowcarb:<job id> so adopt_by_tag() finds it after a restart.
+//
+// Slurm holds a deferred job itself (--begin), so defers_start() is true.
+// Slurm does not enforce --deadline for held or deferred jobs: the scheduler
+// must reschedule() (StartTime=now) at the latest safe start.
+//
+// Finished jobs leave squeue after MinJobAge; poll() then reads the final
+// state from sacct when the cluster has accounting (slurmdbd), else from the
+// jobcomp/filetxt log (SlurmClusterConfig::jobcomp_log or JobCompLoc from
+// `scontrol show config`), else `scontrol show job`; with none of them the
+// job is kLost.
+//
+// Thread-safe (an internal mutex guards the cached site facts).
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "config/config.h"
+#include "executors/executor.h"
+#include "executors/process_runner.h"
+#include "executors/slurm_output.h"
+
+namespace lowcarb::executors {
+
+// How pause(kStop) holds a job.
+enum class SlurmPauseMethod {
+  kSuspend,      // scontrol suspend/resume: operators and admins only.
+  kRequeueHold,  // Checkpoint signal, scontrol requeuehold, later release.
+  kSignal,       // scancel --signal=STOP|CONT --full: CPUs stay allocated.
+};
+const char* to_string(SlurmPauseMethod method);
+
+// Picks the pause method: `configured` ("suspend", "requeuehold", "signal")
+// wins; "auto" (or anything else) gives kSuspend when we run as root or as
+// the cluster's SlurmUser (the only users allowed to suspend without
+// slurmdbd) and kSignal otherwise.
+SlurmPauseMethod choose_pause_method(const std::string& configured,
+                                     unsigned uid, const std::string& user_name,
+                                     const std::string& slurm_user);
+
+// Who we run as and what TZ the jobs should see. Unset fields are read from
+// the process (geteuid, the passwd entry, $TZ) at construction.
+struct SlurmExecutorOptions {
+  std::optional<unsigned> uid;
+  std::optional<std::string> user_name;
+  // The TZ jobs inherit (Slurm commands themselves run with TZ=UTC).
+  // nullopt = read $TZ; "" = pass no TZ to jobs.
+  std::optional<std::string> job_tz;
+};
+
+class SlurmExecutor final : public Executor {
+ public:
+  // `runner` must outlive the executor.
+  SlurmExecutor(config::SlurmClusterConfig cluster, ProcessRunner& runner,
+                SlurmExecutorOptions options = {});
+
+  std::string name() const override { return "slurm"; }
+  bool defers_start() const override { return true; }
+
+  // Submits with sbatch, deferred to `begin` (--begin in UTC). sbatch
+  // failures carry sbatch's message; an unreachable controller is
+  // kUnavailable, a rejected request kInvalidArgument.
+  Result<ExecutorHandle> start(const LaunchSpec& spec,
+                               TimePoint begin) override;
+
+  // scontrol update StartTime=<begin>. kConflict if the job already started.
+  Status reschedule(const ExecutorHandle& handle, TimePoint begin) override;
+
+  // The job's state from squeue, or its completion record once it has left
+  // squeue. kUnavailable when the controller cannot be reached (the mapping
+  // stays valid; retry later).
+  Result<RunStatus> poll(const ExecutorHandle& handle) override;
+
+  // kStop: pause_method(); kCheckpoint: the checkpoint signal to the batch
+  // shell, then scontrol requeuehold (Slurm then sends SIGTERM and, after
+  // KillWait, SIGKILL: jobs should save state on either signal). With the
+  // signal method Slurm still lists the job as RUNNING; poll() reports it
+  // kPaused until resume() (this executor instance remembers it).
+  Status pause(const ExecutorHandle& handle, PauseMode mode) override;
+
+  // Undoes pause() with the same method and returns the same handle (a
+  // requeued Slurm job keeps its id; it sees SLURM_RESTART_COUNT > 0).
+  Result<ExecutorHandle> resume(const ExecutorHandle& handle,
+                                const LaunchSpec& spec,
+                                PauseMode mode) override;
+
+  // scancel J. A job Slurm no longer knows or that already ended is not an
+  // error.
+  Status cancel(const ExecutorHandle& handle) override;
+
+  // The newest job on this cluster tagged --comment=lowcarb:<job_id>, or
+  // nullopt when the controller knows none (after a daemon restart).
+  Result<std::optional<ExecutorHandle>> adopt_by_tag(const std::string& job_id);
+
+  // CPU time and energy of a job from sacct. kUnavailable when the cluster
+  // keeps no accounting (no slurmdbd).
+  Result<JobUsage> usage(const ExecutorHandle& handle);
+
+  // How pause(kStop) works on this cluster; decided on first use (asks
+  // `scontrol show config` for SlurmUser) and logged once.
+  SlurmPauseMethod pause_method();
+
+  const config::SlurmClusterConfig& cluster() const { return cluster_; }
+
+ private:
+  Result<ProcessResult> run_ok(const Command& command, const std::string& what);
+  Result<SlurmSiteInfo> site_info();
+  Status check_handle(const ExecutorHandle& handle) const;
+  Result<RunStatus> completion_status(const std::string& job_id);
+  RunStatus status_from_record(const CompletionRecord& record);
+
+  const config::SlurmClusterConfig cluster_;
+  ProcessRunner& runner_;
+  unsigned uid_ = 0;
+  std::string user_name_;
+  std::optional<std::string> job_tz_;
+
+  std::mutex mutex_;
+  std::optional<SlurmSiteInfo> site_;
+  std::optional<SlurmPauseMethod> pause_method_;
+  std::set<std::string> cancelled_by_us_;
+  // Jobs we sent SIGSTOP: Slurm keeps listing them as RUNNING.
+  std::set<std::string> stopped_by_us_;
+};
+
+}  // namespace lowcarb::executors

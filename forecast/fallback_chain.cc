@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "forecast/fallback_chain.h"
+
+#include <fmt/format.h>
+
+#include "common/logging.h"
+
+namespace lowcarb::forecast {
+
+namespace {
+
+std::string join(const std::vector<std::string>& items,
+                 std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) {
+      out += separator;
+    }
+    out += item;
+  }
+  return out;
+}
+
+}  // namespace
+
+FallbackChain::FallbackChain(
+    std::map<std::string, std::vector<ChainLink>> routes,
+    std::vector<ChainLink> default_route, SignalKind comparison)
+    : routes_(std::move(routes)),
+      default_route_(std::move(default_route)),
+      comparison_(comparison) {
+  for (auto& link : default_route_) {
+    link.location.clear();
+  }
+}
+
+std::vector<ChainLink> FallbackChain::route(const std::string& zone) const {
+  auto it = routes_.find(zone);
+  return it == routes_.end() ? default_route_ : it->second;
+}
+
+void FallbackChain::note_failure(const std::string& zone, const ChainLink& link,
+                                 const Error& error) {
+  auto& logged = failing_[{zone, link.provider_name}];
+  if (!logged) {
+    logged = true;
+    get_logger("forecast")
+        ->warn("forecast for {}: provider {} failed ({}): {}", zone,
+               link.provider_name, error_code_name(error.code),
+               redact(error.message));
+  }
+}
+
+void FallbackChain::note_success(const std::string& zone, const ChainLink& link,
+                                 const IntensitySeries& series) {
+  auto key = std::make_pair(zone, link.provider_name);
+  if (auto it = failing_.find(key); it != failing_.end() && it->second) {
+    it->second = false;
+    get_logger("forecast")
+        ->info("forecast for {}: provider {} recovered", zone,
+               link.provider_name);
+  }
+  if (!series.kind.comparable_with(comparison_)) {
+    auto& logged = mismatch_logged_[key];
+    if (!logged) {
+      logged = true;
+      get_logger("forecast")
+          ->warn(
+              "forecast for {}: provider {} serves {} values, but zones are "
+              "compared on {}; its values are not comparable with other zones'",
+              zone, link.provider_name, to_string(series.kind),
+              to_string(comparison_));
+    }
+  }
+}
+
+template <typename Call>
+Result<IntensitySeries> FallbackChain::walk(const std::string& zone,
+                                            const char* what, Call call) {
+  const auto links = route(zone);
+  if (links.empty()) {
+    return make_error(
+        ErrorCode::kNotFound,
+        fmt::format("{} for {}: no providers configured", what, zone));
+  }
+  std::vector<std::string> failures;
+  bool all_not_found = true;
+  for (const auto& link : links) {
+    const std::string& location = link.location.empty() ? zone : link.location;
+    auto result = call(*link.provider, location);
+    if (result) {
+      note_success(zone, link, *result);
+      result->zone = zone;
+      result->provider = link.provider_name;
+      return result;
+    }
+    note_failure(zone, link, result.error());
+    all_not_found =
+        all_not_found && result.error().code == ErrorCode::kNotFound;
+    failures.push_back(fmt::format("{} ({}): {}", link.provider_name,
+                                   error_code_name(result.error().code),
+                                   redact(result.error().message)));
+  }
+  return make_error(
+      all_not_found ? ErrorCode::kNotFound : ErrorCode::kUnavailable,
+      fmt::format("{} for {}: every provider failed: {}", what, zone,
+                  join(failures, "; ")));
+}
+
+Result<IntensitySeries> FallbackChain::forecast(const std::string& zone,
+                                                TimePoint now,
+                                                Duration horizon) {
+  return walk(zone, "forecast",
+              [&](ForecastProvider& provider, const std::string& location) {
+                return provider.forecast(location, now, horizon);
+              });
+}
+
+Result<IntensitySeries> FallbackChain::history(const std::string& zone,
+                                               TimePoint from, TimePoint to) {
+  return walk(zone, "history",
+              [&](ForecastProvider& provider, const std::string& location) {
+                return provider.history(location, from, to);
+              });
+}
+
+}  // namespace lowcarb::forecast

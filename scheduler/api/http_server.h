@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+// The daemon's HTTP API (Boost.Beast), for dashboards and scripts: loopback
+// addresses only, every request authenticated by `Authorization: Bearer
+// <token>` with the token read from a file and compared in constant time.
+// Routes (bodies and answers are the socket protocol's JSON objects):
+//   GET  /metrics                  Prometheus text
+//   GET  /ping
+//   GET  /jobs[?all=1&limit=N]     list
+//   POST /jobs                     submit (body: the submit fields)
+//   GET  /jobs/ID                  show
+//   GET  /jobs/ID/logs[?stream=stderr&offset=N]
+//   POST /jobs/ID/cancel | /pause | /resume
+//   GET  /report[?id=ID]
+//   POST /api                      any request object, as on the socket
+// Requests act as the daemon's own uid (the token is an admin credential).
+// Runs on the caller's io_context; not thread-safe. This is the only file
+// that includes Beast.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/asio.h"
+#include "common/result.h"
+#include "scheduler/api/unix_socket_server.h"
+
+namespace lowcarb::scheduler::api {
+
+struct HttpServerOptions {
+  std::string listen;  // "127.0.0.1:8787", "[::1]:8787"; port 0 = any.
+  std::string token;   // REQUIRES: not empty.
+  size_t max_request_bytes = 1 << 20;
+  std::chrono::milliseconds read_timeout{10000};
+};
+
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;
+};
+
+// Parses "HOST:PORT"; kInvalidArgument unless HOST is a loopback address.
+Result<ListenAddress> parse_listen_address(std::string_view text);
+
+// Reads the bearer token (surrounding whitespace trimmed). kInvalidArgument
+// when the file is empty or readable by others (mode & 004); errors name the
+// path, never the token.
+Result<std::string> read_token_file(const std::string& path);
+
+// Compares in time that depends only on the lengths, not the contents.
+bool constant_time_equals(std::string_view a, std::string_view b);
+
+class HttpServer {
+ public:
+  // `handler` answers socket-protocol request lines for `peer`; `metrics`
+  // renders /metrics. `on_rejected` counts refused requests.
+  static Result<std::unique_ptr<HttpServer>> create(
+      boost::asio::io_context& io, HttpServerOptions options,
+      RequestHandler handler, std::function<std::string()> metrics, Peer peer,
+      std::function<void()> on_rejected);
+  ~HttpServer();
+
+  uint16_t port() const { return port_; }
+  void stop();
+
+  struct Shared;
+
+ private:
+  HttpServer(boost::asio::io_context& io, std::shared_ptr<Shared> shared);
+  void accept();
+
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::shared_ptr<Shared> shared_;
+  uint16_t port_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace lowcarb::scheduler::api

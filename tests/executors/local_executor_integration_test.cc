@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: Apache-2.0
+// LocalExecutor with real processes and real signals, each job under the
+// real `lowcarb exec-wrapper` (LOWCARB_BINARY). Every test is bounded by
+// polling with a deadline; none takes more than a few seconds.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "executors/local_executor.h"
+#include "executors/meters/cpu_time_meter.h"
+#include "executors/posix_process_spawner.h"
+#include "tests/fakes/test_support.h"
+
+namespace lowcarb::executors {
+namespace {
+
+using lowcarb::testing::read_file;
+using lowcarb::testing::ScopedTempDir;
+using lowcarb::testing::write_file;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+// Polls `done` every 20 ms for up to `limit`.
+template <typename Predicate>
+bool eventually(Predicate done, std::chrono::milliseconds limit = 5000ms) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) {
+      return false;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+int count_lines(const std::string& path) {
+  const std::string text = slurp(path);
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+class LocalExecutorIntegrationTest : public ::testing::Test {
+ protected:
+  LocalExecutorIntegrationTest() {
+    std::filesystem::permissions(temp_.path(), std::filesystem::perms(0755));
+  }
+
+  std::unique_ptr<LocalExecutor> make(config::LocalExecutorConfig config = {}) {
+    LocalExecutorOptions options;
+    options.wrapper_binary = LOWCARB_BINARY;
+    options.state_dir = temp_.file("state");
+    if (config.grace == Duration{30}) {
+      config.grace = Duration{2};
+    }
+    options.config = config;
+    options.wait_step = 20ms;
+    auto executor = LocalExecutor::create(spawner_, clock_, options);
+    EXPECT_TRUE(executor) << executor.error().message;
+    return executor ? std::move(*executor) : nullptr;
+  }
+  LaunchSpec shell(const std::string& job_id, const std::string& command) {
+    LaunchSpec spec;
+    spec.job_id = job_id;
+    spec.shell_command = command;
+    spec.working_dir = temp_.path().string();
+    return spec;
+  }
+  // Polls until the job is in a terminal state (or 5 s pass).
+  RunStatus wait_done(LocalExecutor& executor, const ExecutorHandle& handle) {
+    RunStatus last;
+    eventually([&] {
+      auto status = executor.poll(handle);
+      if (!status) {
+        ADD_FAILURE() << status.error().message;
+        return true;
+      }
+      last = *status;
+      return is_terminal(last.state) || last.state == RunState::kPaused;
+    });
+    return last;
+  }
+
+  void SetUp() override {
+    if (!std::filesystem::exists(LOWCARB_BINARY)) {
+      GTEST_SKIP() << "build the lowcarb target first: " << LOWCARB_BINARY;
+    }
+  }
+
+  ScopedTempDir temp_;
+  SystemClock clock_;
+  PosixProcessSpawner spawner_;
+};
+
+TEST_F(LocalExecutorIntegrationTest, ReportsSuccessAndExitCodes) {
+  auto executor = make();
+  auto ok = executor->start(shell("ok", "exit 0"), clock_.now());
+  auto three = executor->start(shell("three", "exit 3"), clock_.now());
+  ASSERT_OK(ok);
+  ASSERT_OK(three);
+
+  RunStatus ok_status = wait_done(*executor, *ok);
+  RunStatus three_status = wait_done(*executor, *three);
+
+  EXPECT_EQ(RunState::kSucceeded, ok_status.state);
+  EXPECT_EQ(0, ok_status.exit_code);
+  EXPECT_EQ(RunState::kFailed, three_status.state);
+  EXPECT_EQ(3, three_status.exit_code);
+  EXPECT_EQ("exit 3", three_status.message);
+}
+
+TEST_F(LocalExecutorIntegrationTest, ReportsTheTerminatingSignal) {
+  auto executor = make();
+  auto handle = executor->start(shell("killed", "kill -KILL $$"), clock_.now());
+  ASSERT_OK(handle);
+
+  RunStatus status = wait_done(*executor, *handle);
+
+  EXPECT_EQ(RunState::kFailed, status.state);
+  EXPECT_EQ(SIGKILL, status.signal);
+  EXPECT_EQ(128 + SIGKILL, status.exit_code);
+  EXPECT_THAT(status.message, HasSubstr("SIGKILL"));
+}
+
+TEST_F(LocalExecutorIntegrationTest, MissingProgramFailsWithTheReason) {
+  auto executor = make();
+  LaunchSpec spec;
+  spec.job_id = "missing";
+  spec.argv = {"/nonexistent/program"};
+
+  auto handle = executor->start(spec, clock_.now());
+  ASSERT_OK(handle);
+  RunStatus status = wait_done(*executor, *handle);
+
+  EXPECT_EQ(RunState::kFailed, status.state);
+  EXPECT_EQ(127, status.exit_code);
+  EXPECT_THAT(status.message, HasSubstr("/nonexistent/program"));
+}
+
+TEST_F(LocalExecutorIntegrationTest, JobGetsEnvironmentWorkingDirAndUmask) {
+  auto executor = make();
+  LaunchSpec spec = shell(
+      "env-job",
+      "echo \"$LOWCARB_JOB_ID $LOWCARB_SEGMENT ${LOWCARB_RESUME:-none} $FOO "
+      "$(pwd) $(umask)\" > env.txt");
+  spec.env = {{"FOO", "bar"}};
+  spec.umask = 027;
+
+  auto handle = executor->start(spec, clock_.now());
+  ASSERT_OK(handle);
+  ASSERT_EQ(RunState::kSucceeded, wait_done(*executor, *handle).state);
+
+  EXPECT_EQ("env-job 0 none bar " + temp_.path().string() + " 0027\n",
+            slurp(temp_.file("env.txt")));
+}
+
+TEST_F(LocalExecutorIntegrationTest, LogFilesAreAppendedNotTruncated) {
+  auto executor = make();
+  LaunchSpec first = shell("log-job", "echo first; echo oops >&2");
+  first.stdout_path = temp_.file("job.out");
+  first.stderr_path = temp_.file("job.err");
+  LaunchSpec second = first;
+  second.shell_command = "echo second";
+
+  auto a = executor->start(first, clock_.now());
+  ASSERT_OK(a);
+  ASSERT_EQ(RunState::kSucceeded, wait_done(*executor, *a).state);
+  auto b = executor->start(second, clock_.now());
+  ASSERT_OK(b);
+  ASSERT_EQ(RunState::kSucceeded, wait_done(*executor, *b).state);
+
+  EXPECT_EQ("first\nsecond\n", slurp(temp_.file("job.out")));
+  EXPECT_EQ("oops\n", slurp(temp_.file("job.err")));
+}
+
+TEST_F(LocalExecutorIntegrationTest, StopModeFreezesAndContinuesTheWholeGroup) {
+  auto executor = make();
+  // A child of the job's shell does the counting, so only a group-wide stop
+  // freezes it.
+  auto handle = executor->start(
+      shell("ticker",
+            "(while true; do echo t >> ticks.txt; sleep 0.05; done) & wait"),
+      clock_.now());
+  ASSERT_OK(handle);
+  const std::string ticks = temp_.file("ticks.txt");
+  ASSERT_TRUE(eventually([&] { return count_lines(ticks) >= 3; }));
+
+  ASSERT_OK(executor->pause(*handle, PauseMode::kStop));
+  std::this_thread::sleep_for(100ms);  // Let an in-flight write land.
+  const int frozen = count_lines(ticks);
+  std::this_thread::sleep_for(400ms);
+  const int still_frozen = count_lines(ticks);
+  auto paused = executor->poll(*handle);
+  auto resumed = executor->resume(*handle, {}, PauseMode::kStop);
+  const bool continued =
+      eventually([&] { return count_lines(ticks) >= still_frozen + 3; });
+  ASSERT_OK(executor->cancel(*handle));
+
+  EXPECT_EQ(frozen, still_frozen);
+  ASSERT_OK(paused);
+  EXPECT_EQ(RunState::kPaused, paused->state);
+  ASSERT_OK(resumed);
+  EXPECT_EQ(*handle, *resumed);
+  EXPECT_TRUE(continued);
+}
+
+TEST_F(LocalExecutorIntegrationTest,
+       CheckpointStopsTheJobAndResumeContinuesIt) {
+  auto executor = make();
+  // Counts to 1000 in steps; on SIGTERM saves the count and exits; when
+  // LOWCARB_RESUME=1 it starts from the saved count.
+  const std::string script =
+      "n=0; if [ \"$LOWCARB_RESUME\" = 1 ]; then n=$(cat progress.txt); "
+      "echo \"resumed at $n segment $LOWCARB_SEGMENT\" >> resume.txt; fi; "
+      "trap 'echo $n > progress.txt; exit 0' TERM; "
+      "while [ $n -lt 1000 ]; do n=$((n+1)); sleep 0.02; done; echo done > "
+      "finished.txt";
+  LaunchSpec spec = shell("ckpt", script);
+  spec.pause_mode = PauseMode::kCheckpoint;
+  auto handle = executor->start(spec, clock_.now());
+  ASSERT_OK(handle);
+  std::this_thread::sleep_for(300ms);
+
+  ASSERT_OK(executor->pause(*handle, PauseMode::kCheckpoint));
+  auto paused = executor->poll(*handle);
+  const std::string progress = slurp(temp_.file("progress.txt"));
+  auto next = executor->resume(*handle, spec, PauseMode::kCheckpoint);
+  ASSERT_OK(next);
+  const bool resumed =
+      eventually([&] { return !slurp(temp_.file("resume.txt")).empty(); });
+  ASSERT_OK(executor->cancel(*next));
+
+  ASSERT_OK(paused);
+  EXPECT_EQ(RunState::kPaused, paused->state);
+  ASSERT_FALSE(progress.empty());
+  EXPECT_GT(std::stoi(progress), 0);
+  EXPECT_NE(handle->native_id, next->native_id);
+  EXPECT_TRUE(resumed);
+  EXPECT_EQ(
+      "resumed at " + std::to_string(std::stoi(progress)) + " segment 1\n",
+      slurp(temp_.file("resume.txt")));
+}
+
+TEST_F(LocalExecutorIntegrationTest, CancelKillsAJobThatIgnoresTerm) {
+  config::LocalExecutorConfig config;
+  config.grace = Duration{1};
+  auto executor = make(config);
+  auto handle =
+      executor->start(shell("stubborn",
+                            "trap '' TERM; echo started > started.txt; "
+                            "while true; do sleep 0.05; done"),
+                      clock_.now());
+  ASSERT_OK(handle);
+  ASSERT_TRUE(eventually(
+      [&] { return std::filesystem::exists(temp_.file("started.txt")); }));
+  auto identity = parse_native_id(handle->native_id);
+  ASSERT_OK(identity);
+
+  const auto before = std::chrono::steady_clock::now();
+  ASSERT_OK(executor->cancel(*handle));
+  const auto took = std::chrono::steady_clock::now() - before;
+  auto status = executor->poll(*handle);
+
+  EXPECT_GE(took, 900ms);  // It waited out the grace period...
+  EXPECT_FALSE(spawner_.group_alive(identity->pid));  // ...then killed all.
+  ASSERT_OK(status);
+  EXPECT_EQ(RunState::kCancelled, status->state);
+}
+
+TEST_F(LocalExecutorIntegrationTest, CancelIsQuickForAJobThatHonoursTerm) {
+  auto executor = make();
+  auto handle = executor->start(shell("polite", "sleep 30"), clock_.now());
+  ASSERT_OK(handle);
+
+  const auto before = std::chrono::steady_clock::now();
+  ASSERT_OK(executor->cancel(*handle));
+  const auto took = std::chrono::steady_clock::now() - before;
+
+  EXPECT_LT(took, 1500ms);
+  auto status = executor->poll(*handle);
+  ASSERT_OK(status);
+  EXPECT_EQ(RunState::kCancelled, status->state);
+}
+
+TEST_F(LocalExecutorIntegrationTest, NewExecutorAdoptsARunningJob) {
+  ExecutorHandle handle;
+  {
+    auto executor = make();
+    auto started = executor->start(
+        shell("adopt", "while [ ! -f stop ]; do sleep 0.05; done; exit 4"),
+        clock_.now());
+    ASSERT_OK(started);
+    handle = *started;
+  }  // The daemon "restarts".
+  auto executor = make();
+
+  auto running = executor->poll(handle);
+  write_file(temp_.file("stop"), "");
+  RunStatus finished = wait_done(*executor, handle);
+
+  ASSERT_OK(running);
+  EXPECT_EQ(RunState::kRunning, running->state);
+  EXPECT_EQ(RunState::kFailed, finished.state);
+  EXPECT_EQ(4, finished.exit_code);
+}
+
+TEST_F(LocalExecutorIntegrationTest, NewExecutorLearnsHowAJobEndedMeanwhile) {
+  ExecutorHandle handle;
+  {
+    auto executor = make();
+    auto started = executor->start(shell("meanwhile", "exit 0"), clock_.now());
+    ASSERT_OK(started);
+    handle = *started;
+    auto identity = parse_native_id(handle.native_id);
+    ASSERT_OK(identity);
+    ASSERT_TRUE(
+        eventually([&] { return !spawner_.group_alive(identity->pid); }));
+  }
+  auto executor = make();
+
+  auto status = executor->poll(handle);
+
+  ASSERT_OK(status);
+  EXPECT_EQ(RunState::kSucceeded, status->state);
+  EXPECT_TRUE(status->ended_at.has_value());
+}
+
+TEST_F(LocalExecutorIntegrationTest, PidWithAnotherStartTimeIsNotSignalled) {
+  auto executor = make();
+  auto handle = executor->start(shell("victim", "sleep 30"), clock_.now());
+  ASSERT_OK(handle);
+  auto identity = parse_native_id(handle->native_id);
+  ASSERT_OK(identity);
+  // The same pid, as if it had been recycled since the handle was stored.
+  ExecutorHandle stale = *handle;
+  stale.native_id =
+      format_native_id({identity->pid, identity->start_ticks - 1});
+
+  ASSERT_OK(executor->cancel(stale));
+  auto paused = executor->pause(stale, PauseMode::kStop);
+  auto stale_status = executor->poll(stale);
+  auto real_status = executor->poll(*handle);
+  ASSERT_OK(executor->cancel(*handle));
+
+  EXPECT_FALSE(paused);
+  ASSERT_OK(stale_status);
+  EXPECT_EQ(RunState::kLost, stale_status->state);
+  ASSERT_OK(real_status);
+  EXPECT_EQ(RunState::kRunning, real_status->state);
+}
+
+TEST_F(LocalExecutorIntegrationTest, RunsTheJobAsAnotherUserWhenRoot) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "privilege drop needs root";
+  }
+  auto executor = make();
+  LaunchSpec spec = shell("as-nobody", "id -u > uid.txt; id -g >> uid.txt");
+  spec.uid = 65534;
+  spec.gid = 65534;
+  spec.stdout_path = temp_.file("nobody.out");
+  std::filesystem::permissions(temp_.path(), std::filesystem::perms::all);
+
+  auto handle = executor->start(spec, clock_.now());
+  ASSERT_OK(handle);
+  RunStatus status = wait_done(*executor, *handle);
+
+  EXPECT_EQ(RunState::kSucceeded, status.state) << status.message;
+  EXPECT_EQ("65534\n65534\n", slurp(temp_.file("uid.txt")));
+  struct stat log {};
+  ASSERT_EQ(0, ::stat(temp_.file("nobody.out").c_str(), &log));
+  EXPECT_EQ(65534u, log.st_uid);  // The user can write its own log.
+}
+
+TEST_F(LocalExecutorIntegrationTest, RefusesAnotherUserWhenNotRoot) {
+  if (::geteuid() == 0) {
+    GTEST_SKIP() << "running as root: the refusal applies to other users";
+  }
+  auto executor = make();
+  LaunchSpec spec = shell("other-user", "true");
+  spec.uid = ::getuid() + 1;
+
+  auto handle = executor->start(spec, clock_.now());
+
+  ASSERT_FALSE(handle);
+  EXPECT_EQ(ErrorCode::kPermissionDenied, handle.error().code);
+}
+
+TEST_F(LocalExecutorIntegrationTest, CpuTimeOfTheProcessTreeIsMeasured) {
+  auto executor = make();
+  // The busy loop (about 0.3 s of CPU) runs in a child of the job's shell,
+  // so the figure must come from the whole session.
+  auto handle = executor->start(
+      shell("burn",
+            "(i=0; while [ $i -lt 150000 ]; do i=$((i+1)); done); "
+            "echo done > burned.txt; sleep 30"),
+      clock_.now());
+  ASSERT_OK(handle);
+  auto identity = parse_native_id(handle->native_id);
+  ASSERT_OK(identity);
+  ProcReader reader;
+  CpuTimeMeter meter(session_usage_source(reader, identity->pid),
+                     CpuPowerModel{10, 0, 0, "test"});
+  const TimePoint t0{Duration{1000}};
+  ASSERT_OK(meter.sample(t0));
+  const double cpu_at_baseline =
+      reader.session_usage(identity->pid, t0).cpu_seconds;
+
+  const bool burned = eventually(
+      [&] { return std::filesystem::exists(temp_.file("burned.txt")); },
+      20000ms);
+  auto status = executor->poll(*handle);
+  auto sample = meter.sample(t0 + Duration{10});
+  ASSERT_OK(executor->cancel(*handle));
+
+  ASSERT_TRUE(burned);
+  ASSERT_OK(status);
+  EXPECT_GE(status->cpu_seconds, 0.15);
+  ASSERT_OK(sample);
+  // Energy is proportional to the CPU time used since the baseline: 10 W.
+  const double expected = 10 * (status->cpu_seconds - cpu_at_baseline);
+  EXPECT_NEAR(expected, sample->joules_cpu, 0.05 * expected + 0.2);
+}
+
+}  // namespace
+}  // namespace lowcarb::executors

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "forecast/fallback_chain.h"
+
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+
+#include "common/logging.h"
+#include "common/time_format.h"
+#include "tests/fakes/test_support.h"
+#include "tests/forecast/scripted_provider.h"
+
+namespace lowcarb::forecast {
+namespace {
+
+using std::chrono::hours;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::ScriptedProvider;
+
+const TimePoint kNow = *parse_time("2026-11-23T12:00:00Z");
+const SignalKind kAverageDirect{Basis::kAverage, Scope::kDirect,
+                                Horizon::kForecast};
+
+// Captures what the "forecast" logger writes during a test.
+class LogCapture {
+ public:
+  LogCapture()
+      : logger_(get_logger("forecast")),
+        sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_)) {
+    sink_->set_pattern("%l %v");
+    logger_->sinks().push_back(sink_);
+    previous_level_ = logger_->level();
+    logger_->set_level(spdlog::level::info);
+  }
+  ~LogCapture() {
+    auto& sinks = logger_->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+    logger_->set_level(previous_level_);
+  }
+  std::string text() const { return stream_.str(); }
+  size_t count(const std::string& needle) const {
+    size_t n = 0;
+    const std::string all = stream_.str();
+    for (auto pos = all.find(needle); pos != std::string::npos;
+         pos = all.find(needle, pos + 1)) {
+      ++n;
+    }
+    return n;
+  }
+
+ private:
+  std::ostringstream stream_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+  spdlog::level::level_enum previous_level_ = spdlog::level::info;
+};
+
+class FallbackChainTest : public ::testing::Test {
+ protected:
+  ScriptedProvider api_{"electricitymaps", 300};
+  ScriptedProvider history_{"history", 200};
+  ScriptedProvider fixed_{"static", 381};
+
+  FallbackChain make_chain() {
+    return FallbackChain({{"GB",
+                           {{"em", &api_, "GB-region-13"},
+                            {"history", &history_, ""},
+                            {"static", &fixed_, ""}}}},
+                         {{"history", &history_, ""}, {"static", &fixed_, ""}},
+                         kAverageDirect);
+  }
+};
+
+TEST_F(FallbackChainTest, FirstSuccessServesAndIsNamedByItsConfiguredName) {
+  auto chain = make_chain();
+
+  auto series = chain.forecast("GB", kNow, hours(24));
+
+  ASSERT_OK(series);
+  EXPECT_EQ("em", series->provider);
+  EXPECT_EQ(300, series->points[0].gco2_per_kwh);
+  EXPECT_EQ(0, history_.calls());
+}
+
+TEST_F(FallbackChainTest, MapsTheZoneToTheProviderLocationAndBack) {
+  auto chain = make_chain();
+
+  auto series = chain.forecast("GB", kNow, hours(24));
+
+  ASSERT_OK(series);
+  EXPECT_THAT(api_.zones_asked(), ElementsAre("GB-region-13"));
+  EXPECT_EQ("GB", series->zone);
+}
+
+TEST_F(FallbackChainTest, FallsBackInOrderAndAttributesTheServer) {
+  api_.fail_with(ErrorCode::kUnavailable, "HTTP 503");
+  auto chain = make_chain();
+
+  auto series = chain.forecast("GB", kNow, hours(24));
+
+  ASSERT_OK(series);
+  EXPECT_EQ("history", series->provider);
+  EXPECT_EQ(200, series->points[0].gco2_per_kwh);
+  EXPECT_EQ(1, api_.calls());
+  EXPECT_EQ(1, history_.calls());
+  EXPECT_EQ(0, fixed_.calls());
+  EXPECT_THAT(history_.zones_asked(), ElementsAre("GB"));
+}
+
+TEST_F(FallbackChainTest, KeepsTheStaleFlagOfACachedSeries) {
+  api_.set_stale(true);
+  auto chain = make_chain();
+
+  auto series = chain.forecast("GB", kNow, hours(24));
+
+  ASSERT_OK(series);
+  EXPECT_TRUE(series->stale);
+}
+
+TEST_F(FallbackChainTest, UnconfiguredZoneUsesTheDefaultRoute) {
+  auto chain = make_chain();
+
+  auto series = chain.forecast("FR", kNow, hours(24));
+
+  ASSERT_OK(series);
+  EXPECT_EQ("history", series->provider);
+  EXPECT_EQ(0, api_.calls());
+}
+
+TEST_F(FallbackChainTest, AllFailingListsEveryFailure) {
+  api_.fail_with(ErrorCode::kUnavailable, "HTTP 503");
+  history_.fail_with(ErrorCode::kNotFound, "no observations");
+  fixed_.fail_with(ErrorCode::kNotFound, "not in catalogue");
+  auto chain = make_chain();
+
+  auto series = chain.forecast("GB", kNow, hours(24));
+
+  ASSERT_FALSE(series);
+  EXPECT_EQ(ErrorCode::kUnavailable, series.error().code);
+  EXPECT_EQ(
+      "forecast for GB: every provider failed: em (unavailable): HTTP 503; "
+      "history (not_found): no observations; static (not_found): not in "
+      "catalogue",
+      series.error().message);
+}
+
+TEST_F(FallbackChainTest, AllNotFoundIsNotFound) {
+  history_.fail_with(ErrorCode::kNotFound, "no observations");
+  fixed_.fail_with(ErrorCode::kNotFound, "not in catalogue");
+  auto chain = make_chain();
+
+  auto series = chain.forecast("FR", kNow, hours(24));
+
+  ASSERT_FALSE(series);
+  EXPECT_EQ(ErrorCode::kNotFound, series.error().code);
+}
+
+TEST_F(FallbackChainTest, LogsAFailureOnceRedactedUntilTheProviderRecovers) {
+  LogCapture log;
+  api_.fail_with(ErrorCode::kUnavailable,
+                 "GET https://api.example/v3?token=s3cr3tvalue: HTTP 503");
+  auto chain = make_chain();
+
+  ASSERT_OK(chain.forecast("GB", kNow, hours(24)));
+  ASSERT_OK(chain.forecast("GB", kNow + hours(1), hours(24)));
+  api_.succeed();
+  ASSERT_OK(chain.forecast("GB", kNow + hours(2), hours(24)));
+
+  EXPECT_EQ(1u, log.count("provider em failed"));
+  EXPECT_THAT(log.text(),
+              HasSubstr("warning forecast for GB: provider em failed"));
+  EXPECT_THAT(log.text(), Not(HasSubstr("s3cr3tvalue")));
+  EXPECT_THAT(log.text(), HasSubstr("provider em recovered"));
+}
+
+TEST_F(FallbackChainTest, WarnsOnceWhenTheServedKindIsNotComparable) {
+  LogCapture log;
+  api_.set_kind({Basis::kMarginal, Scope::kDirect, Horizon::kForecast});
+  auto chain = make_chain();
+
+  ASSERT_OK(chain.forecast("GB", kNow, hours(24)));
+  ASSERT_OK(chain.forecast("GB", kNow + hours(1), hours(24)));
+
+  EXPECT_EQ(1u, log.count("not comparable"));
+  EXPECT_THAT(log.text(),
+              HasSubstr("provider em serves marginal/direct/forecast values, "
+                        "but zones are compared on average/direct"));
+}
+
+TEST_F(FallbackChainTest, DoesNotWarnForAComparableKind) {
+  LogCapture log;
+  fixed_.set_kind({Basis::kAverage, Scope::kDirect, Horizon::kAnnualAverage});
+  history_.fail_with(ErrorCode::kNotFound, "none");
+  auto chain = make_chain();
+
+  ASSERT_OK(chain.forecast("FR", kNow, hours(24)));
+
+  EXPECT_EQ(0u, log.count("not comparable"));
+}
+
+}  // namespace
+}  // namespace lowcarb::forecast

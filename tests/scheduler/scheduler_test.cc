@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "scheduler/scheduler.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/time_format.h"
+#include "scheduler/memory_job_store.h"
+#include "tests/fakes/fake_executor.h"
+#include "tests/fakes/fake_forecast_provider.h"
+#include "tests/fakes/test_support.h"
+
+namespace lowcarb::scheduler {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+
+const TimePoint kMidnight = *parse_time("2026-11-23T00:00:00Z");
+
+class NoHistory final : public IntensityHistory {
+ public:
+  std::optional<RealizedIntensity> realized(const std::string&, TimePoint,
+                                            TimePoint) override {
+    return RealizedIntensity{100, "test"};
+  }
+};
+
+config::ZoneConfig zone(const std::string& id) {
+  config::ZoneConfig z;
+  z.id = id;
+  z.time_zone = "UTC";
+  return z;
+}
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  SchedulerTest() : meter_(100), tracker_(store_, history_, meter_, 1.0, "DE") {
+    // DE: dirty except 03:00-05:00. FR: clean all day but penalised later.
+    forecasts_.set_hourly(
+        "DE", kMidnight,
+        {500, 500, 500, 100, 100, 500, 500, 500, 500, 500, 500, 500,
+         500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500});
+    forecasts_.set_hourly("FR", kMidnight, std::vector<double>(24, 50.0));
+    options_.zones = {zone("DE"), zone("FR")};
+    options_.safety_margin = minutes(10);
+    options_.replan_period = hours(1);
+    options_.forecast_refresh = hours(1);
+  }
+
+  Scheduler make(std::map<std::string, executors::Executor*> executors = {}) {
+    if (executors.empty()) {
+      executors = {{"local", &executor_}};
+    }
+    return Scheduler(store_, forecasts_, executors, tracker_, options_);
+  }
+
+  JobSpec spec(Duration duration, Duration deadline_in,
+               std::vector<std::string> zones = {"DE"}) {
+    JobSpec s;
+    s.name = "train";
+    s.uid = 1000;
+    s.argv = {"true"};
+    s.duration = duration;
+    s.earliest = kMidnight;
+    s.deadline = kMidnight + deadline_in;
+    s.zones = std::move(zones);
+    s.power_watts = 200;
+    return s;
+  }
+
+  MemoryJobStore store_;
+  fakes::FakeForecastProvider forecasts_;
+  fakes::FakeExecutor executor_;
+  NoHistory history_;
+  DeclaredPowerMeter meter_;
+  Tracker tracker_;
+  SchedulerOptions options_;
+};
+
+TEST_F(SchedulerTest, StartsJobWhenItsChosenWindowOpens) {
+  auto scheduler = make();
+  auto job = scheduler.submit(spec(hours(2), hours(12)), kMidnight);
+  ASSERT_OK(job);
+  EXPECT_EQ(kMidnight + hours(3), job->plan->start());
+
+  scheduler.tick(kMidnight + hours(2) + minutes(59));
+  EXPECT_EQ(0, executor_.count("start"));
+
+  scheduler.tick(kMidnight + hours(3));
+  EXPECT_EQ(1, executor_.count("start", job->id));
+  EXPECT_EQ(JobState::kRunning, scheduler.active_jobs().at(job->id).state);
+}
+
+TEST_F(SchedulerTest, FinishedJobIsRecordedOnceAndLeavesTheQueue) {
+  auto scheduler = make();
+  auto job = *scheduler.submit(spec(hours(2), hours(12)), kMidnight);
+  scheduler.tick(kMidnight + hours(3));
+
+  executor_.finish(job.id, 0);
+  scheduler.tick(kMidnight + hours(5));
+  scheduler.tick(kMidnight + hours(6));
+
+  EXPECT_TRUE(scheduler.active_jobs().empty());
+  auto stored = store_.get(job.id);
+  ASSERT_OK(stored);
+  EXPECT_EQ(JobState::kSucceeded, stored->state);
+  EXPECT_EQ(1, executor_.count("start"));
+  EXPECT_EQ(kMidnight + hours(5), stored->ended_at.value_or(TimePoint{}));
+}
+
+TEST_F(SchedulerTest, SpatialJobGoesToTheGreenerZone) {
+  auto scheduler = make();
+
+  auto job =
+      scheduler.submit(spec(hours(2), hours(12), {"DE", "FR"}), kMidnight);
+
+  ASSERT_OK(job);
+  EXPECT_EQ("FR", job->zone);
+  EXPECT_EQ(kMidnight, job->plan->start());
+}
+
+TEST_F(SchedulerTest, RejectsInfeasibleAndUnknownZoneWithClearErrors) {
+  auto scheduler = make();
+
+  auto infeasible = scheduler.submit(spec(hours(5), hours(4)), kMidnight);
+  auto unknown = scheduler.submit(spec(hours(1), hours(4), {"FRR"}), kMidnight);
+
+  ASSERT_FALSE(infeasible);
+  EXPECT_EQ(ErrorCode::kInvalidArgument, infeasible.error().code);
+  EXPECT_THAT(infeasible.error().message, ::testing::HasSubstr("infeasible"));
+  ASSERT_FALSE(unknown);
+  EXPECT_THAT(unknown.error().message,
+              ::testing::HasSubstr("did you mean 'FR'?"));
+  EXPECT_TRUE(store_.all_jobs().empty());
+}
+
+TEST_F(SchedulerTest, WithoutForecastStartsByTheLatestSafeStart) {
+  forecasts_.fail_with(Error{ErrorCode::kUnavailable, "provider down"});
+  auto scheduler = make();
+  auto job = *scheduler.submit(spec(hours(2), hours(12)), kMidnight);
+  TimePoint latest = kMidnight + hours(10) - minutes(10);
+
+  scheduler.tick(latest - minutes(1));
+  EXPECT_EQ(0, executor_.count("start"));
+  scheduler.tick(latest);
+
+  EXPECT_EQ(1, executor_.count("start", job.id));
+}
+
+TEST_F(SchedulerTest, InterruptibleJobPausesAndResumesAtSegmentBoundaries) {
+  forecasts_.set_hourly("DE", kMidnight,
+                        {500, 100, 500, 500, 100, 500, 500, 500, 500, 500});
+  auto scheduler = make();
+  auto s = spec(hours(2), hours(10));
+  s.interruptible = true;
+  auto job = *scheduler.submit(s, kMidnight);
+  ASSERT_EQ(2u, job.plan->segments.size());
+
+  scheduler.tick(kMidnight + hours(1));
+  scheduler.tick(kMidnight + hours(2));
+  EXPECT_EQ(JobState::kPaused, scheduler.active_jobs().at(job.id).state);
+  scheduler.tick(kMidnight + hours(3));
+  EXPECT_EQ(0, executor_.count("resume"));
+  scheduler.tick(kMidnight + hours(4));
+
+  EXPECT_EQ(1, executor_.count("pause", job.id));
+  EXPECT_EQ(1, executor_.count("resume", job.id));
+  EXPECT_EQ(JobState::kRunning, scheduler.active_jobs().at(job.id).state);
+  EXPECT_EQ(hours(1), scheduler.active_jobs().at(job.id).run_time);
+}
+
+TEST_F(SchedulerTest, UsersCannotSeeOrCancelOthersJobs) {
+  auto scheduler = make();
+  auto job = *scheduler.submit(spec(hours(1), hours(12)), kMidnight);
+
+  auto seen = scheduler.job(job.id, Requester{2000});
+  auto cancelled = scheduler.cancel(job.id, Requester{2000}, kMidnight);
+  auto by_root = scheduler.cancel(job.id, Requester{0}, kMidnight);
+
+  EXPECT_EQ(ErrorCode::kNotFound, seen.error().code);
+  EXPECT_EQ(ErrorCode::kNotFound, cancelled.error().code);
+  EXPECT_OK(by_root);
+  EXPECT_EQ(JobState::kCancelled, store_.get(job.id)->state);
+}
+
+TEST_F(SchedulerTest, RecoveryAdoptsALaunchThatHappenedBeforeTheCrash) {
+  auto scheduler = make();
+  auto job = *scheduler.submit(spec(hours(1), hours(12)), kMidnight);
+  // The crash: state 'starting' was written, the executor launched it, the
+  // handle was never stored.
+  auto stored = *store_.get(job.id);
+  stored.state = JobState::kStarting;
+  ASSERT_OK(store_.update(stored, kMidnight + hours(3), "starting"));
+  executor_.add_launched(job.id, 0);
+
+  auto restarted = make();
+  ASSERT_OK(restarted.recover(kMidnight + hours(3) + minutes(1)));
+  restarted.tick(kMidnight + hours(3) + minutes(2));
+
+  EXPECT_EQ(0, executor_.count("start"));
+  EXPECT_EQ(JobState::kRunning, restarted.active_jobs().at(job.id).state);
+}
+
+TEST_F(SchedulerTest, RecoveryStartsALaunchThatNeverHappened) {
+  auto scheduler = make();
+  auto job = *scheduler.submit(spec(hours(1), hours(12)), kMidnight);
+  auto stored = *store_.get(job.id);
+  stored.state = JobState::kStarting;
+  ASSERT_OK(store_.update(stored, kMidnight + hours(3), "starting"));
+
+  auto restarted = make();
+  ASSERT_OK(restarted.recover(kMidnight + hours(3) + minutes(1)));
+  restarted.tick(kMidnight + hours(3) + minutes(2));
+
+  EXPECT_EQ(1, executor_.count("start", job.id));
+}
+
+TEST_F(SchedulerTest, DeferringExecutorGetsTheJobAtOnceAndReplansMoveIt) {
+  fakes::FakeExecutor slurm("slurm:a", /*defers=*/true);
+  auto scheduler = make({{"slurm:a", &slurm}});
+  auto s = spec(hours(1), hours(8));
+  s.executor = "slurm:a";
+  auto job = *scheduler.submit(s, kMidnight);
+  ASSERT_EQ(1, slurm.count("start", job.id));
+  EXPECT_EQ(kMidnight + hours(3), slurm.calls().back().at);
+  EXPECT_EQ(JobState::kQueued, scheduler.active_jobs().at(job.id).state);
+
+  // A fresher forecast finds a cleaner hour at 02:00.
+  forecasts_.set_hourly("DE", kMidnight,
+                        {500, 500, 20, 100, 100, 500, 500, 500, 500, 500});
+  scheduler.tick(kMidnight + hours(1));
+
+  ASSERT_EQ(1, slurm.count("reschedule", job.id));
+  EXPECT_EQ(kMidnight + hours(2), slurm.calls().back().at);
+  EXPECT_EQ(1, slurm.count("start"));
+  slurm.set_state(job.id, executors::RunState::kRunning);
+  scheduler.tick(kMidnight + hours(2));
+  EXPECT_EQ(JobState::kRunning, scheduler.active_jobs().at(job.id).state);
+}
+
+TEST_F(SchedulerTest, HeldJobIsNotStartedUntilReleased) {
+  auto scheduler = make();
+  auto job = *scheduler.submit(spec(hours(1), hours(12)), kMidnight);
+  ASSERT_OK(scheduler.pause(job.id, Requester{1000}, kMidnight));
+
+  scheduler.tick(kMidnight + hours(3));
+  EXPECT_EQ(0, executor_.count("start"));
+  ASSERT_OK(scheduler.resume(job.id, Requester{1000}, kMidnight + hours(3)));
+  scheduler.tick(kMidnight + hours(3));
+
+  EXPECT_EQ(1, executor_.count("start"));
+}
+
+}  // namespace
+}  // namespace lowcarb::scheduler
