@@ -7,9 +7,10 @@
 //   2. fills the queue to Q jobs and reads the daemon's RSS;
 //   3. restarts the daemon: time until it answers again (recovery of Q jobs
 //      from SQLite included);
-//   4. a full re-plan of Q jobs: in this process, Scheduler::tick() after
-//      invalidate_forecasts() over the same SQLite store, forecast profile
-//      and optimizer, with an executor that starts nothing.
+//   4. a full re-plan of Q jobs: in this process, over the daemon's SQLite
+//      store and forecast chain, Scheduler::recover() then tick() (which
+//      re-plans every job), and tick() again after invalidate_forecasts();
+//      the executor starts nothing.
 // Usage: daemon_load_bench [--clients 8] [--submissions 10000]
 //                          [--queued 100000] [--binary PATH] [--keep DIR]
 #include <fcntl.h>
@@ -36,7 +37,11 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "common/curl_http_client.h"
+#include "common/logging.h"
 #include "common/sqlite_database.h"
+#include "config/load_config.h"
+#include "forecast/provider_factory.h"
 #include "scheduler/api/api_client.h"
 #include "scheduler/memory_job_store.h"
 #include "scheduler/scheduler.h"
@@ -125,7 +130,10 @@ std::vector<double> submit_concurrently(const std::string& socket, int clients,
                      {"name", fmt::format("bench-{}-{}", c, i)},
                      {"argv", {"true"}},
                      {"duration", 3600 + 60 * (i % 120)},
-                     {"deadline", fmt::format("+{}h", 12 + i % 36)}};
+                     // Nothing becomes due during the run: no process is
+                     // started, and plans only change when forecasts do.
+                     {"earliest", "+24h"},
+                     {"deadline", fmt::format("+{}h", 30 + i % 36)}};
         auto start = Clock::now();
         auto answer = (*client)->call(request);
         per_client[c].push_back(ms_since(start));
@@ -187,37 +195,8 @@ class IdleExecutor final : public lowcarb::executors::Executor {
   }
 };
 
-// A diurnal 48 h profile, like the embedded profile provider's shape.
-class DiurnalProvider final : public lowcarb::forecast::ForecastProvider {
- public:
-  std::string name() const override { return "bench-diurnal"; }
-  lowcarb::Result<lowcarb::forecast::IntensitySeries> forecast(
-      const std::string& zone, lowcarb::TimePoint now,
-      lowcarb::Duration horizon) override {
-    lowcarb::forecast::IntensitySeries series;
-    series.zone = zone;
-    series.provider = name();
-    series.generated_at = now;
-    auto hour = std::chrono::floor<std::chrono::hours>(now);
-    int hours = static_cast<int>(horizon.count() / 3600) + 1;
-    for (int i = 0; i < hours; ++i) {
-      lowcarb::forecast::IntensityPoint p;
-      p.start = hour + std::chrono::hours(i);
-      p.end = p.start + std::chrono::hours(1);
-      int h =
-          static_cast<int>((p.start.time_since_epoch().count() / 3600) % 24);
-      p.gco2_per_kwh = 250 + 150 * std::cos((h - 3) * 3.14159265 / 12);
-      series.points.push_back(p);
-    }
-    return series;
-  }
-  lowcarb::Result<lowcarb::forecast::IntensitySeries> history(
-      const std::string&, lowcarb::TimePoint, lowcarb::TimePoint) override {
-    return lowcarb::make_error(lowcarb::ErrorCode::kNotFound, "none");
-  }
-};
-
-void measure_replan(const std::string& db_path, int expected) {
+void measure_replan(const std::string& config_path,
+                    const std::string& db_path) {
   auto db = lowcarb::Database::open(db_path);
   if (!db) {
     std::cout << "re-plan: cannot open " << db_path << ": "
@@ -230,7 +209,22 @@ void measure_replan(const std::string& db_path, int expected) {
     return;
   }
   IdleExecutor executor;
-  DiurnalProvider forecasts;
+  // The daemon's own forecast chain (the embedded profile), so re-planning
+  // sees the forecasts the stored plans were made with.
+  auto config = lowcarb::config::load_config(config_path);
+  if (!config) {
+    std::cout << "re-plan: " << config.error().message << "\n";
+    return;
+  }
+  lowcarb::CurlHttpClient http;
+  lowcarb::SystemClock service_clock;
+  auto service = lowcarb::forecast::make_forecast_service(
+      *config, http, service_clock, nullptr);
+  if (!service) {
+    std::cout << "re-plan: " << service.error().message << "\n";
+    return;
+  }
+  auto& forecasts = (*service)->chain();
   struct NoHistory final : lowcarb::scheduler::IntensityHistory {
     std::optional<lowcarb::scheduler::RealizedIntensity> realized(
         const std::string&, lowcarb::TimePoint, lowcarb::TimePoint) override {
@@ -240,10 +234,7 @@ void measure_replan(const std::string& db_path, int expected) {
   lowcarb::scheduler::DeclaredPowerMeter meter(100);
   lowcarb::scheduler::Tracker tracker(**store, history, meter, 1.0, "DE");
   lowcarb::scheduler::SchedulerOptions options;
-  lowcarb::config::ZoneConfig zone;
-  zone.id = "DE";
-  zone.time_zone = "Europe/Berlin";
-  options.zones = {zone};
+  options.zones = config->zones;
   lowcarb::scheduler::Scheduler scheduler(
       **store, forecasts, {{"local", &executor}}, tracker, options);
   lowcarb::SystemClock clock;
@@ -268,12 +259,14 @@ void measure_replan(const std::string& db_path, int expected) {
       "tick: {:.0f} ms (first after recover), {:.0f} ms (after "
       "invalidate_forecasts)\n",
       scheduler.active_jobs().size(), recover_ms, first, second);
-  (void)expected;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  lowcarb::LoggingOptions logging;
+  logging.level = "warn";
+  lowcarb::init_logging(logging);
   Options options;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
@@ -370,7 +363,7 @@ int main(int argc, char** argv) {
   ::kill(pid, SIGTERM);
   ::waitpid(pid, &status, 0);
 
-  measure_replan(dir + "/state/lowcarb.db", options.queued);
+  measure_replan(dir + "/lowcarb.yaml", dir + "/state/lowcarb.db");
   if (options.keep.empty()) {
     std::filesystem::remove_all(dir);
   }

@@ -35,7 +35,8 @@ spdlog::sink_ptr make_sink(const LoggingOptions& options) {
   } else {
     // UTC timestamps, like everything else lowcarb prints.
     sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(
-        "%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ [%n] %v", spdlog::pattern_time_type::utc));
+        "%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ [%n] %v",
+        spdlog::pattern_time_type::utc));
   }
   return sink;
 }
@@ -78,7 +79,8 @@ std::string redact(std::string_view text) {
   static const std::regex kSecretHeader(
       R"(((?:auth-token|x-api-key|api-key|authorization|x-auth-token|cookie)\s*:\s*)(?:(?:Bearer|Basic)\s+)?[^\s,"']+)",
       std::regex::icase);
-  static const std::regex kScheme(R"(((?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]{6,})");
+  static const std::regex kScheme(
+      R"(((?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]{6,})");
   std::string out(text);
   out = std::regex_replace(out, kUserInfo, "$1***@");
   out = std::regex_replace(out, kSecretParam, "$1***");

@@ -99,7 +99,8 @@ Error Database::error(std::string_view what) const {
   } else if (code == SQLITE_CONSTRAINT) {
     ec = ErrorCode::kConflict;
   }
-  return Error{ec, fmt::format("{} ({}): {}", what, path_, sqlite3_errmsg(db_))};
+  return Error{ec,
+               fmt::format("{} ({}): {}", what, path_, sqlite3_errmsg(db_))};
 }
 
 Status Database::exec(std::string_view sql) {
@@ -109,7 +110,8 @@ Status Database::exec(std::string_view sql) {
   if (rc != SQLITE_OK) {
     std::string why = message ? message : sqlite3_errstr(rc);
     sqlite3_free(message);
-    return make_error(error("sql").code, fmt::format("sql ({}): {}", path_, why));
+    return make_error(error("sql").code,
+                      fmt::format("sql ({}): {}", path_, why));
   }
   return {};
 }

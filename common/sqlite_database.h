@@ -28,8 +28,8 @@ class SqlRow {
   explicit SqlRow(std::vector<SqlValue> values) : values_(std::move(values)) {}
   size_t size() const { return values_.size(); }
   bool is_null(size_t column) const;
-  int64_t integer(size_t column) const;  // REQUIRES: not null.
-  double real(size_t column) const;      // Integers are converted.
+  int64_t integer(size_t column) const;   // REQUIRES: not null.
+  double real(size_t column) const;       // Integers are converted.
   std::string text(size_t column) const;  // "" for NULL.
   std::optional<double> optional_real(size_t column) const;
 

@@ -69,8 +69,8 @@ Result<TimePoint> parse_time(std::string_view text, MissingOffset missing) {
   int minute = 0;
   int second = 0;
   bool has_time = false;
-  if (pos < text.size() && (text[pos] == 'T' || text[pos] == 't' ||
-                            text[pos] == ' ')) {
+  if (pos < text.size() &&
+      (text[pos] == 'T' || text[pos] == 't' || text[pos] == ' ')) {
     ++pos;
     has_time = true;
     if (!read_digits(text, pos, 2, hour) || !consume(text, pos, ':') ||
@@ -139,8 +139,8 @@ Result<TimePoint> parse_time(std::string_view text, MissingOffset missing) {
   if (!has_offset && has_time && missing == MissingOffset::kReject) {
     return bad_time(text, "no UTC offset (add Z or +HH:MM)");
   }
-  TimePoint local = date::sys_days(ymd) + hours(hour) + minutes(minute) +
-                    seconds(second);
+  TimePoint local =
+      date::sys_days(ymd) + hours(hour) + minutes(minute) + seconds(second);
   return local - offset;
 }
 
@@ -166,8 +166,8 @@ Result<Duration> parse_duration(std::string_view text) {
   }
   if (all_digits) {
     int64_t value = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(),
-                                     value);
+    auto [ptr, ec] =
+        std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc() || ptr != text.data() + text.size()) {
       return bad("number out of range");
     }
@@ -196,13 +196,13 @@ Result<Duration> parse_duration(std::string_view text) {
       return bad("expected a number followed by a unit (s, m, h, d, w)");
     }
     int64_t value = 0;
-    auto [ptr, ec] = std::from_chars(text.data() + start, text.data() + pos,
-                                     value);
+    auto [ptr, ec] =
+        std::from_chars(text.data() + start, text.data() + pos, value);
     if (ec != std::errc() || value > 100'000'000) {
       return bad("number out of range");
     }
-    char unit = static_cast<char>(
-        std::tolower(static_cast<unsigned char>(text[pos])));
+    char unit =
+        static_cast<char>(std::tolower(static_cast<unsigned char>(text[pos])));
     ++pos;
     int64_t factor = 0;
     if (iso && !in_time_part) {
@@ -211,8 +211,9 @@ Result<Duration> parse_duration(std::string_view text) {
       } else if (unit == 'w') {
         factor = 7 * 86400;
       } else {
-        return bad("in ISO 8601 only D and W come before 'T' (no months or "
-                   "years: their length varies)");
+        return bad(
+            "in ISO 8601 only D and W come before 'T' (no months or "
+            "years: their length varies)");
       }
     } else {
       switch (unit) {

@@ -168,6 +168,11 @@ std::string dump_config(const Config& config) {
         << format_number(cluster.time_limit_factor);
     out << YAML::Key << "pause_method" << YAML::Value << cluster.pause_method;
     out << YAML::Key << "bin_dir" << YAML::Value << cluster.bin_dir;
+    out << YAML::Key << "jobcomp_log" << YAML::Value << cluster.jobcomp_log;
+    out << YAML::Key << "checkpoint_signal" << YAML::Value
+        << cluster.checkpoint_signal;
+    out << YAML::Key << "checkpoint_warning" << YAML::Value
+        << format_duration(cluster.checkpoint_warning);
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;

@@ -926,7 +926,8 @@ void ConfigReader::read_slurm(const Field& field, SlurmClusterConfig& cluster) {
   for_each_key(
       field,
       {"name", "zone", "slurm_conf", "partition", "account",
-       "time_limit_factor", "pause_method", "bin_dir"},
+       "time_limit_factor", "pause_method", "bin_dir", "jobcomp_log",
+       "checkpoint_signal", "checkpoint_warning"},
       [&](const std::string& key, const Field& value) {
         if (key == "name") {
           if (auto name = text(value)) {
@@ -965,6 +966,18 @@ void ConfigReader::read_slurm(const Field& field, SlurmClusterConfig& cluster) {
         } else if (key == "bin_dir") {
           if (auto dir = text(value)) {
             cluster.bin_dir = *dir;
+          }
+        } else if (key == "jobcomp_log") {
+          if (auto path = text(value)) {
+            cluster.jobcomp_log = *path;
+          }
+        } else if (key == "checkpoint_signal") {
+          if (auto signal = choice(value, {"USR1", "USR2", "TERM", "INT"})) {
+            cluster.checkpoint_signal = *signal;
+          }
+        } else if (key == "checkpoint_warning") {
+          if (auto warning = duration(value, false)) {
+            cluster.checkpoint_warning = *warning;
           }
         }
       });

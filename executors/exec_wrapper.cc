@@ -17,6 +17,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "executors/proc_stat.h"
+
 namespace lowcarb::executors {
 namespace {
 
@@ -64,31 +66,87 @@ Result<ExitRecord> parse_exit_record(const std::string& text,
   }
 }
 
-Status write_exit_record(const std::string& path, const ExitRecord& record) {
+Status write_file_durably(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
-  const std::string text = format_exit_record(record);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     return make_error(ErrorCode::kUnavailable,
-                      fmt::format("writing job status file {}: {}", tmp,
-                                  std::strerror(errno)));
+                      fmt::format("writing {}: {}", tmp, std::strerror(errno)));
   }
-  const ssize_t written = ::write(fd, text.data(), text.size());
-  const bool ok =
-      written == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  size_t done = 0;
+  bool ok = true;
+  while (ok && done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    ok = n > 0;
+    done += ok ? static_cast<size_t>(n) : 0;
+  }
+  ok = ok && ::fsync(fd) == 0;
   const int saved = errno;
   ::close(fd);
   if (!ok) {
     return make_error(ErrorCode::kUnavailable,
-                      fmt::format("writing job status file {}: {}", tmp,
-                                  std::strerror(saved)));
+                      fmt::format("writing {}: {}", tmp, std::strerror(saved)));
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     return make_error(
         ErrorCode::kUnavailable,
         fmt::format("renaming {} to {}: {}", tmp, path, std::strerror(errno)));
   }
+  // The rename itself is only durable once the directory is synced.
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? std::string(".")
+                          : slash == 0               ? std::string("/")
+                                                     : path.substr(0, slash);
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
   return ok_status();
+}
+
+Status write_exit_record(const std::string& path, const ExitRecord& record) {
+  auto written = write_file_durably(path, format_exit_record(record));
+  if (!written) {
+    return tl::unexpected(written.error().with_context("job status file"));
+  }
+  return ok_status();
+}
+
+Status write_started_record(const std::string& path,
+                            const ProcessIdentity& wrapper) {
+  nlohmann::json doc;
+  doc["pid"] = wrapper.pid;
+  doc["start_ticks"] = wrapper.start_ticks;
+  auto written = write_file_durably(path, doc.dump() + "\n");
+  if (!written) {
+    return tl::unexpected(written.error().with_context("job started file"));
+  }
+  return ok_status();
+}
+
+Result<ProcessIdentity> read_started_record(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return make_error(ErrorCode::kNotFound,
+                      fmt::format("job started file {} does not exist", path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    const auto doc = nlohmann::json::parse(text.str());
+    ProcessIdentity identity;
+    identity.pid = doc.at("pid").get<pid_t>();
+    identity.start_ticks = doc.at("start_ticks").get<uint64_t>();
+    return identity;
+  } catch (const nlohmann::json::exception& e) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("reading job started file {}: {}", path, e.what()));
+  }
 }
 
 Result<ExitRecord> read_exit_record(const std::string& path) {
@@ -147,6 +205,20 @@ int run_exec_wrapper(const ExecWrapperOptions& options, const Clock& clock,
           gid = pw->pw_gid;
         }
       }
+    }
+  }
+
+  if (!options.started_file.empty()) {
+    // Durable before the job can run: after a daemon crash this file tells
+    // "the job may have run" apart from "it never got that far".
+    auto self = ProcReader().read_stat(::getpid());
+    if (!self) {
+      return fail(self.error().message);
+    }
+    auto written = write_started_record(
+        options.started_file, ProcessIdentity{::getpid(), self->start_ticks});
+    if (!written) {
+      return fail(written.error().message);
     }
   }
 

@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "executors/process_spawner.h"
 
 namespace lowcarb::executors {
 
@@ -38,8 +39,23 @@ Status write_exit_record(const std::string& path, const ExitRecord& record);
 // kNotFound when `path` does not exist.
 Result<ExitRecord> read_exit_record(const std::string& path);
 
+// Replaces `path` with `text` so that readers, and a restart after a crash or
+// power loss, see the old content or all of the new: writes `path`.tmp,
+// fsyncs it, renames it over `path` and fsyncs the directory. kUnavailable
+// (naming the file) on failure.
+Status write_file_durably(const std::string& path, const std::string& text);
+
+// The started file: written by the wrapper, naming itself, after it has
+// started and before it forks the job. A launch whose wrapper is gone and
+// left no started file never ran the job, so it may be started again.
+Status write_started_record(const std::string& path,
+                            const ProcessIdentity& wrapper);
+// kNotFound when `path` does not exist, kInvalidArgument when malformed.
+Result<ProcessIdentity> read_started_record(const std::string& path);
+
 struct ExecWrapperOptions {
   std::string status_file;
+  std::string started_file;       // "" = none (see write_started_record).
   std::vector<std::string> argv;  // The job; argv[0] is looked up in PATH.
   // Run the job as this user/group. Requires root unless equal to the
   // current ids. With uid set and gid unset, the user's primary group.
@@ -48,8 +64,10 @@ struct ExecWrapperOptions {
 };
 
 // Runs the job to completion as described above and returns the exit code to
-// exit with. Problems before the job starts are printed to `err` (the job's
-// stderr log) and also recorded in the status file; they return 127.
+// exit with. The started file, when asked for, is written before the job is
+// forked; if that fails the job is not run. Problems before the job starts are
+// printed to `err` (the job's stderr log) and also recorded in the status file;
+// they return 127.
 int run_exec_wrapper(const ExecWrapperOptions& options, const Clock& clock,
                      std::ostream& err);
 

@@ -29,7 +29,7 @@ struct LaunchSpec {
   std::string name;
   std::vector<std::string> argv;
   std::string shell_command;
-  std::string sbatch_script;               // Path of a batch script (Slurm).
+  std::string sbatch_script;                // Path of a batch script (Slurm).
   std::vector<std::string> sbatch_options;  // Extra sbatch arguments.
   std::string working_dir;
   std::map<std::string, std::string> env;  // Added to the job's environment.
@@ -55,13 +55,13 @@ struct ExecutorHandle {
 };
 
 enum class RunState {
-  kPending,    // Accepted by the backend, not started (Slurm deferred).
+  kPending,  // Accepted by the backend, not started (Slurm deferred).
   kRunning,
   kPaused,
   kSucceeded,  // Exit code 0.
   kFailed,     // Non-zero exit, killed by a signal, or a backend failure.
   kCancelled,
-  kLost,       // The backend no longer knows the job and left no record.
+  kLost,  // The backend no longer knows the job and left no record.
 };
 
 bool is_terminal(RunState state);

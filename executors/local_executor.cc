@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -55,26 +56,50 @@ bool valid_job_id(const std::string& id) {
   return true;
 }
 
-Status write_text_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      return make_error(ErrorCode::kUnavailable,
-                        fmt::format("writing {}: {}", tmp, strerror(errno)));
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    return make_error(
-        ErrorCode::kUnavailable,
-        fmt::format("renaming {} to {}: {}", tmp, path, ec.message()));
-  }
-  return ok_status();
+// The fields a run record and an intent share; templates because RunRecord
+// is private to LocalExecutor.
+template <typename Record>
+nlohmann::json launch_fields(const Record& record) {
+  nlohmann::json doc;
+  doc["job_id"] = record.job_id;
+  doc["segment"] = record.segment;
+  doc["started_at"] = record.started_at.time_since_epoch().count();
+  doc["expected_duration_s"] = record.expected_duration.count();
+  doc["deadline"] = record.deadline.time_since_epoch().count();
+  return doc;
 }
+
+template <typename Record>
+void read_launch_fields(const nlohmann::json& doc, Record& record) {
+  record.job_id = doc.at("job_id").get<std::string>();
+  record.segment = doc.at("segment").get<int>();
+  record.started_at =
+      TimePoint{Duration{doc.at("started_at").get<long long>()}};
+  record.expected_duration =
+      Duration{doc.at("expected_duration_s").get<long long>()};
+  record.deadline = TimePoint{Duration{doc.at("deadline").get<long long>()}};
+}
+
+Result<nlohmann::json> read_json_file(const std::string& path,
+                                      const std::string& what) {
+  std::ifstream in(path);
+  if (!in) {
+    return make_error(ErrorCode::kNotFound,
+                      fmt::format("no {} {}", what, path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::exception& e) {
+    return make_error(ErrorCode::kInternal,
+                      fmt::format("reading {} {}: {}", what, path, e.what()));
+  }
+}
+
+// How long find() lets a process that waits for its go byte from a dead
+// daemon take to notice (it exits as soon as it reads EOF).
+constexpr std::chrono::milliseconds kSettleLimit{2000};
 
 std::string signal_name(int signal) {
   const char* abbrev = sigabbrev_np(signal);
@@ -197,49 +222,71 @@ std::string LocalExecutor::record_path(const ProcessIdentity& identity) const {
       .string();
 }
 
+std::string LocalExecutor::started_file(const std::string& job_id,
+                                        int segment) const {
+  return (fs::path(options_.state_dir) / "jobs" / job_id /
+          fmt::format("started-{}.json", segment))
+      .string();
+}
+
+std::string LocalExecutor::intent_file(const std::string& job_id,
+                                       int segment) const {
+  return (fs::path(options_.state_dir) / "jobs" / job_id /
+          fmt::format("intent-{}.json", segment))
+      .string();
+}
+
 Status LocalExecutor::save_record(const RunRecord& record) const {
-  nlohmann::json doc;
+  nlohmann::json doc = launch_fields(record);
   doc["pid"] = record.identity.pid;
   doc["start_ticks"] = record.identity.start_ticks;
-  doc["job_id"] = record.job_id;
-  doc["segment"] = record.segment;
-  doc["started_at"] = record.started_at.time_since_epoch().count();
-  doc["expected_duration_s"] = record.expected_duration.count();
-  doc["deadline"] = record.deadline.time_since_epoch().count();
   doc["checkpoint_requested"] = record.checkpoint_requested;
   doc["cancel_requested"] = record.cancel_requested;
   doc["cancel_reason"] = record.cancel_reason;
-  return write_text_atomically(record_path(record.identity), doc.dump() + "\n");
+  return write_file_durably(record_path(record.identity), doc.dump() + "\n");
 }
 
 Result<LocalExecutor::RunRecord> LocalExecutor::load_record(
     const ProcessIdentity& identity) const {
   const std::string path = record_path(identity);
-  std::ifstream in(path);
-  if (!in) {
-    return make_error(ErrorCode::kNotFound,
-                      fmt::format("no run record {}", path));
+  auto doc = read_json_file(path, "run record");
+  if (!doc) {
+    return tl::unexpected(doc.error());
   }
-  std::stringstream text;
-  text << in.rdbuf();
   try {
-    const auto doc = nlohmann::json::parse(text.str());
     RunRecord record;
     record.identity = identity;
-    record.job_id = doc.at("job_id").get<std::string>();
-    record.segment = doc.at("segment").get<int>();
-    record.started_at =
-        TimePoint{Duration{doc.at("started_at").get<long long>()}};
-    record.expected_duration =
-        Duration{doc.at("expected_duration_s").get<long long>()};
-    record.deadline = TimePoint{Duration{doc.at("deadline").get<long long>()}};
-    record.checkpoint_requested = doc.at("checkpoint_requested").get<bool>();
-    record.cancel_requested = doc.at("cancel_requested").get<bool>();
-    record.cancel_reason = doc.value("cancel_reason", "");
+    read_launch_fields(*doc, record);
+    record.checkpoint_requested = doc->at("checkpoint_requested").get<bool>();
+    record.cancel_requested = doc->at("cancel_requested").get<bool>();
+    record.cancel_reason = doc->value("cancel_reason", "");
     return record;
   } catch (const nlohmann::json::exception& e) {
     return make_error(ErrorCode::kInternal,
                       fmt::format("reading run record {}: {}", path, e.what()));
+  }
+}
+
+Status LocalExecutor::save_intent(const RunRecord& intent) const {
+  return write_file_durably(intent_file(intent.job_id, intent.segment),
+                            launch_fields(intent).dump() + "\n");
+}
+
+Result<LocalExecutor::RunRecord> LocalExecutor::load_intent(
+    const std::string& job_id, int segment) const {
+  const std::string path = intent_file(job_id, segment);
+  auto doc = read_json_file(path, "launch intent");
+  if (!doc) {
+    return tl::unexpected(doc.error());
+  }
+  try {
+    RunRecord intent;
+    read_launch_fields(*doc, intent);
+    return intent;
+  } catch (const nlohmann::json::exception& e) {
+    return make_error(
+        ErrorCode::kInternal,
+        fmt::format("reading launch intent {}: {}", path, e.what()));
   }
 }
 
@@ -296,7 +343,9 @@ Result<ExecutorHandle> LocalExecutor::start(const LaunchSpec& spec,
                                   spec.job_id, job_dir.string(), ec.message()));
   }
   const std::string status = status_file(spec.job_id, spec.segment);
-  fs::remove(status, ec);  // A stale file from an earlier attempt.
+  // Stale files from an earlier attempt that find() judged not started.
+  fs::remove(status, ec);
+  fs::remove(started_file(spec.job_id, spec.segment), ec);
 
   const fs::path log_dir = options_.config.log_dir.empty()
                                ? fs::path(options_.state_dir) / "logs"
@@ -330,8 +379,10 @@ Result<ExecutorHandle> LocalExecutor::start(const LaunchSpec& spec,
   if (spec.segment > 0) {
     request.env["LOWCARB_RESUME"] = "1";
   }
-  request.argv = {options_.wrapper_binary, "exec-wrapper", "--status-file",
-                  status};
+  request.argv = {
+      options_.wrapper_binary, "exec-wrapper",
+      "--status-file",         status,
+      "--started-file",        started_file(spec.job_id, spec.segment)};
   if (spec.uid) {
     request.argv.push_back("--uid");
     request.argv.push_back(std::to_string(*spec.uid));
@@ -348,22 +399,38 @@ Result<ExecutorHandle> LocalExecutor::start(const LaunchSpec& spec,
     request.argv.insert(request.argv.end(), spec.argv.begin(), spec.argv.end());
   }
 
-  auto identity = spawner_.spawn(request);
-  if (!identity) {
-    return tl::unexpected(identity.error().with_context(
-        fmt::format("starting job {}", spec.job_id)));
-  }
+  // Durable first: the intent before anything is spawned, the run record
+  // before the process may exec (see the header).
   RunRecord record;
-  record.identity = *identity;
   record.job_id = spec.job_id;
   record.segment = spec.segment;
   record.started_at = clock_.now();
   record.expected_duration = spec.expected_duration;
   record.deadline = spec.deadline;
-  auto saved = save_record(record);
-  if (!saved) {
-    // The job runs; without the record only re-adoption by pid is lost.
-    logger()->warn("job {}: {}", spec.job_id, saved.error().message);
+  if (auto saved = save_intent(record); !saved) {
+    return tl::unexpected(saved.error().with_context(
+        fmt::format("starting job {}", spec.job_id)));
+  }
+  bool recorded = false;
+  request.on_identified = [&](const ProcessIdentity& spawned) -> Status {
+    record.identity = spawned;
+    recorded = true;
+    return save_record(record);
+  };
+  auto identity = spawner_.spawn(request);
+  if (!identity) {
+    if (recorded) {
+      fs::remove(record_path(record.identity), ec);  // It never ran.
+    }
+    return tl::unexpected(identity.error().with_context(
+        fmt::format("starting job {}", spec.job_id)));
+  }
+  if (!recorded || record.identity != *identity) {
+    // A spawner without the hook (test fakes): record after the fact.
+    record.identity = *identity;
+    if (auto saved = save_record(record); !saved) {
+      logger()->warn("job {}: {}", spec.job_id, saved.error().message);
+    }
   }
   logger()->info("job {} segment {}: started pid {} (logs {} / {})",
                  spec.job_id, spec.segment, identity->pid, request.stdout_path,
@@ -511,9 +578,18 @@ Status LocalExecutor::pause(const ExecutorHandle& handle, PauseMode mode) {
     wait_until(
         [&] {
           auto stat = spawner_.stat(group);
-          return !stat || stat->stopped();
+          return !stat || stat->start_ticks != identity->start_ticks ||
+                 !stat->alive() || stat->stopped();
         },
         std::chrono::milliseconds(2000));
+    if (!spawner_.is_alive(*identity)) {
+      // It ended as the signal went out: calling that paused would leave the
+      // caller waiting to resume a job that is already over.
+      return make_error(ErrorCode::kConflict,
+                        fmt::format("pausing local job {}: it ended before it "
+                                    "could be stopped",
+                                    handle.native_id));
+    }
     return ok_status();
   }
 
@@ -582,19 +658,17 @@ Result<ExecutorHandle> LocalExecutor::resume(const ExecutorHandle& handle,
   return start(next, clock_.now());
 }
 
-Result<std::optional<ExecutorHandle>> LocalExecutor::find(
-    const std::string& job_id, int segment) {
-  std::optional<ExecutorHandle> found;
-  std::optional<TimePoint> found_start;
+Result<std::vector<LocalExecutor::RunRecord>> LocalExecutor::records_for(
+    const std::string& job_id, int segment) const {
+  std::vector<RunRecord> records;
   std::error_code ec;
   const fs::path dir = fs::path(options_.state_dir) / "local";
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
        it.increment(ec)) {
-    const std::string stem = it->path().stem().string();
     if (it->path().extension() != ".json") {
       continue;
     }
-    std::string native_id = stem;
+    std::string native_id = it->path().stem().string();
     const auto dash = native_id.find('-');
     if (dash == std::string::npos) {
       continue;
@@ -605,12 +679,8 @@ Result<std::optional<ExecutorHandle>> LocalExecutor::find(
       continue;
     }
     auto record = load_record(*identity);
-    if (!record || record->job_id != job_id || record->segment != segment) {
-      continue;
-    }
-    if (!found_start || record->started_at >= *found_start) {
-      found = ExecutorHandle{"local", "", native_id};
-      found_start = record->started_at;
+    if (record && record->job_id == job_id && record->segment == segment) {
+      records.push_back(std::move(*record));
     }
   }
   if (ec) {
@@ -618,7 +688,100 @@ Result<std::optional<ExecutorHandle>> LocalExecutor::find(
                       fmt::format("finding local job {}: reading {}: {}",
                                   job_id, dir.string(), ec.message()));
   }
-  return found;
+  std::sort(records.begin(), records.end(),
+            [](const RunRecord& a, const RunRecord& b) {
+              return a.started_at != b.started_at
+                         ? a.started_at > b.started_at
+                         : a.identity.start_ticks > b.identity.start_ticks;
+            });
+  return records;
+}
+
+LocalExecutor::LaunchOutcome LocalExecutor::launch_outcome(
+    const RunRecord& record) {
+  const ProcessIdentity& identity = record.identity;
+  // A live process has either passed the go point (it called setsid, so it
+  // leads its own session, and will exec the wrapper) or still waits for a
+  // go byte that its dead daemon can no longer send.
+  const auto until = std::chrono::steady_clock::now() + kSettleLimit;
+  for (;;) {
+    auto stat = spawner_.stat(identity.pid);
+    if (!stat || stat->start_ticks != identity.start_ticks || !stat->alive()) {
+      break;
+    }
+    if (stat->session == identity.pid) {
+      return LaunchOutcome::kRan;
+    }
+    if (std::chrono::steady_clock::now() >= until) {
+      logger()->warn(
+          "job {} segment {}: pid {} is still waiting to start "
+          "for a daemon that is gone; killing it",
+          record.job_id, record.segment, identity.pid);
+      if (spawner_.is_alive(identity)) {
+        (void)spawner_.signal_process(identity.pid, SIGKILL);
+      }
+      return LaunchOutcome::kNotStarted;
+    }
+    std::this_thread::sleep_for(options_.wait_step);
+  }
+  // Gone. Read the wrapper's files only now: it writes the started file
+  // before it forks the job, so what it did before exiting is all there.
+  auto started =
+      read_started_record(started_file(record.job_id, record.segment));
+  if (started) {
+    return *started == identity ? LaunchOutcome::kRan
+                                : LaunchOutcome::kNotStarted;
+  }
+  // A status file without a started file: the wrapper failed before the job
+  // (and said why); poll() reports that.
+  std::error_code ec;
+  return fs::exists(status_file(record.job_id, record.segment), ec)
+             ? LaunchOutcome::kRan
+             : LaunchOutcome::kNotStarted;
+}
+
+Result<std::optional<ExecutorHandle>> LocalExecutor::find(
+    const std::string& job_id, int segment) {
+  if (!valid_job_id(job_id)) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("finding local job '{}': not a valid job id", job_id));
+  }
+  auto records = records_for(job_id, segment);
+  if (!records) {
+    return tl::unexpected(records.error());
+  }
+  std::error_code ec;
+  for (const RunRecord& record : *records) {
+    if (launch_outcome(record) == LaunchOutcome::kRan) {
+      return ExecutorHandle{"local", "", format_native_id(record.identity)};
+    }
+    logger()->info(
+        "job {} segment {}: launch as pid {} never reached the "
+        "job",
+        job_id, segment, record.identity.pid);
+    fs::remove(record_path(record.identity), ec);
+  }
+  // The wrapper ran but its run record is missing (written by a spawner
+  // without the identification hook, or removed): rebuild it from the intent
+  // so poll() and cancel() work.
+  auto started = read_started_record(started_file(job_id, segment));
+  if (!started) {
+    return std::nullopt;
+  }
+  RunRecord record;
+  if (auto intent = load_intent(job_id, segment); intent) {
+    record = *intent;
+  } else {
+    record.job_id = job_id;
+    record.segment = segment;
+    record.started_at = clock_.now();
+  }
+  record.identity = *started;
+  if (auto saved = save_record(record); !saved) {
+    logger()->warn("job {}: {}", job_id, saved.error().message);
+  }
+  return ExecutorHandle{"local", "", format_native_id(*started)};
 }
 
 void LocalExecutor::terminate(const ProcessIdentity& identity) {

@@ -9,6 +9,15 @@
 // let a new LocalExecutor (after a daemon restart) adopt running jobs and
 // learn how finished ones ended.
 //
+// Launches are durable first, so that find() can tell after a crash at any
+// point whether a launch ran: (1) an intent file jobs/<id>/intent-<n>.json
+// before anything is spawned; (2) the run record, written once the new
+// process is identified but before it may exec (ProcessSpawner's
+// on_identified; if the daemon dies first, the process exits unexec'ed);
+// (3) the wrapper's started file jobs/<id>/started-<n>.json, written before
+// it forks the job; (4) the status file when the job ends. All are written
+// with write_file_durably().
+//
 // Pause modes and what they cost:
 //  - stop: SIGSTOP/SIGCONT to the whole process group. Instant and needs no
 //    cooperation, but the stopped processes keep their memory, open files,
@@ -32,6 +41,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "config/config.h"
@@ -83,13 +93,22 @@ class LocalExecutor final : public Executor {
                                 const LaunchSpec& spec,
                                 PauseMode mode) override;
   Status cancel(const ExecutorHandle& handle) override;
-  // Looks through the run records in the state directory (newest start
-  // wins when a segment was started twice).
+  // Whether (`job_id`, `segment`) was launched and ran, whenever an earlier
+  // daemon died: a handle when its wrapper is running (past the spawner's go
+  // point) or got as far as its started file; nullopt when nothing was
+  // spawned or the process never reached the job (intent only, or a run
+  // record whose process is gone and left no started file), so starting it
+  // again runs the job once. A process still waiting for a go byte from a
+  // dead daemon is given up to 2 s to exit, then killed. Newest launch wins.
   Result<std::optional<ExecutorHandle>> find(const std::string& job_id,
                                              int segment) override;
 
   // Where the wrapper writes the status of `job_id`'s `segment`.
   std::string status_file(const std::string& job_id, int segment) const;
+  // Where the wrapper records itself before it forks the job.
+  std::string started_file(const std::string& job_id, int segment) const;
+  // Where start() records that it is about to launch the segment.
+  std::string intent_file(const std::string& job_id, int segment) const;
 
  private:
   struct RunRecord;
@@ -97,9 +116,18 @@ class LocalExecutor final : public Executor {
   LocalExecutor(ProcessSpawner& spawner, const Clock& clock,
                 LocalExecutorOptions options, int checkpoint_signal);
 
+  enum class LaunchOutcome { kRan, kNotStarted };
+
   std::string record_path(const ProcessIdentity& identity) const;
   Result<RunRecord> load_record(const ProcessIdentity& identity) const;
   Status save_record(const RunRecord& record) const;
+  Status save_intent(const RunRecord& intent) const;
+  Result<RunRecord> load_intent(const std::string& job_id, int segment) const;
+  // The run records of (`job_id`, `segment`), newest start first.
+  Result<std::vector<RunRecord>> records_for(const std::string& job_id,
+                                             int segment) const;
+  // Whether the launch behind `record` reached the job (see find()).
+  LaunchOutcome launch_outcome(const RunRecord& record);
   // Sleeps in wait_step steps until `done()` or `limit` passes.
   template <typename Predicate>
   bool wait_until(Predicate done, std::chrono::milliseconds limit);

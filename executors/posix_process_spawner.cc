@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -102,6 +104,76 @@ ssize_t read_fully(int fd, void* buffer, size_t size) {
   return static_cast<ssize_t>(done);
 }
 
+// Writes to a pipe whose reader may have gone (the job was killed while
+// waiting for its go byte) without letting SIGPIPE kill the daemon.
+ssize_t write_without_sigpipe(int fd, const void* data, size_t size) {
+  sigset_t pipe_set;
+  sigset_t old_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  ::pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+  const ssize_t written = ::write(fd, data, size);
+  const int saved_errno = errno;
+  if (written < 0 && saved_errno == EPIPE) {
+    const timespec zero{0, 0};
+    ::sigtimedwait(&pipe_set, nullptr, &zero);
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
+  errno = saved_errno;
+  return written;
+}
+
+// Closes every descriptor from 3 up except the (at most kMaxKept) ones in
+// `keep` (-1 entries are ignored). Async-signal-safe: runs between fork and
+// exec. `fallback_limit` bounds the close() loop when close_range(2) is not
+// available.
+constexpr int kMaxKept = 8;
+void close_all_except(const int* keep, int count, int fallback_limit) {
+  int kept[kMaxKept];
+  int n = 0;
+  for (int i = 0; i < count && n < kMaxKept; ++i) {
+    if (keep[i] >= 3) {
+      kept[n++] = keep[i];
+    }
+  }
+  // Insertion sort: no library calls between fork and exec.
+  for (int i = 1; i < n; ++i) {
+    for (int j = i; j > 0 && kept[j - 1] > kept[j]; --j) {
+      const int t = kept[j];
+      kept[j] = kept[j - 1];
+      kept[j - 1] = t;
+    }
+  }
+  auto close_between = [&](int first, int last) {  // Inclusive; last < 0: all.
+    if (last >= 0 && first > last) {
+      return;
+    }
+    const unsigned upper = last < 0 ? ~0U : static_cast<unsigned>(last);
+    if (::close_range(static_cast<unsigned>(first), upper, 0) == 0) {
+      return;
+    }
+    const int end = last < 0 ? fallback_limit - 1 : last;
+    for (int fd = first; fd <= end; ++fd) {
+      ::close(fd);
+    }
+  };
+  int next = 3;
+  for (int i = 0; i < n; ++i) {
+    close_between(next, kept[i] - 1);
+    next = kept[i] + 1;
+  }
+  close_between(next, -1);
+}
+
+// dup2() that also works when `from` already is `to`: dup2 then leaves the
+// close-on-exec flag set, and the descriptor would vanish at exec.
+int move_fd(int from, int to) {
+  if (from == to) {
+    return ::fcntl(to, F_SETFD, 0);
+  }
+  return ::dup2(from, to);
+}
+
 Status signal_result(int rc, const char* what, pid_t pid, int signal) {
   if (rc == 0) {
     return ok_status();
@@ -152,10 +224,12 @@ Result<ProcessIdentity> PosixProcessSpawner::spawn(
   const int child_out = out_fd.get() >= 0 ? out_fd.get() : -1;
   const int child_err = err_fd.get() >= 0 ? err_fd.get() : child_out;
 
-  // info: the intermediate child sends the grandchild's pid, the grandchild
-  // sends errno if exec fails (EOF = exec succeeded). go: released by us once
-  // we have read the grandchild's start time, so even a job that exits at
-  // once cannot be reaped (and its pid recycled) before we identify it.
+  // info: the intermediate child sends the job's pid, the job sends errno if
+  // exec fails (EOF = exec succeeded). go: the job waits for one byte from
+  // us before it execs, sent once we have its start time and `on_identified`
+  // has recorded it. So a job that exits at once cannot be reaped (and its
+  // pid recycled) before we identify it, and nothing runs that the caller
+  // has not recorded: if we die first, the job reads EOF and exits.
   int info[2];
   int go[2];
   if (::pipe2(info, O_CLOEXEC) != 0) {
@@ -175,6 +249,11 @@ Result<ProcessIdentity> PosixProcessSpawner::spawn(
   const char* working_dir =
       request.working_dir.empty() ? nullptr : request.working_dir.c_str();
   const mode_t mask = static_cast<mode_t>(request.umask);
+  const long open_max = ::sysconf(_SC_OPEN_MAX);
+  const int fallback_limit = open_max > 0 && open_max < (1 << 20)
+                                 ? static_cast<int>(open_max)
+                                 : (1 << 20);
+  const int kept[] = {go[0], info[1], devnull.get(), child_out, child_err};
 
   const pid_t middle = ::fork();
   if (middle < 0) {
@@ -194,9 +273,19 @@ Result<ProcessIdentity> PosixProcessSpawner::spawn(
       (void)ignored;
       _exit(0);
     }
+    // The job, before its go byte: it must hold nothing of ours. A copy of
+    // go's write end would keep the read below from ever seeing EOF, and
+    // the daemon's lock, database and socket descriptors would outlive a
+    // killed daemon and block its restart.
+    close_all_except(kept, static_cast<int>(std::size(kept)), fallback_limit);
     char byte = 0;
-    while (::read(go[0], &byte, 1) < 0 && errno == EINTR) {
+    ssize_t got = 0;
+    while ((got = ::read(go[0], &byte, 1)) < 0 && errno == EINTR) {
     }
+    if (got != 1) {
+      _exit(127);  // The caller died or gave up: never run unrecorded.
+    }
+    ::close(go[0]);
     int err = 0;
     if (::setsid() < 0) {
       err = errno;
@@ -205,13 +294,13 @@ Result<ProcessIdentity> PosixProcessSpawner::spawn(
     if (err == 0 && working_dir && ::chdir(working_dir) != 0) {
       err = errno;
     }
-    if (err == 0 && devnull.get() >= 0 && ::dup2(devnull.get(), 0) < 0) {
+    if (err == 0 && devnull.get() >= 0 && move_fd(devnull.get(), 0) < 0) {
       err = errno;
     }
-    if (err == 0 && child_out >= 0 && ::dup2(child_out, 1) < 0) {
+    if (err == 0 && child_out >= 0 && move_fd(child_out, 1) < 0) {
       err = errno;
     }
-    if (err == 0 && child_err >= 0 && ::dup2(child_err, 2) < 0) {
+    if (err == 0 && child_err >= 0 && move_fd(child_err, 2) < 0) {
       err = errno;
     }
     // Signals ignored or blocked by the daemon must not leak into the job.
@@ -245,10 +334,30 @@ Result<ProcessIdentity> PosixProcessSpawner::spawn(
         ErrorCode::kUnavailable,
         fmt::format("spawning {}: fork of the job failed", request.argv[0]));
   }
+  // Until the go byte the job is blocked in read(), so it is alive and its
+  // start time is readable. Returning early closes go_write: the job exits.
   auto job_stat = reader_.read_stat(job);
+  if (!job_stat) {
+    return make_error(
+        ErrorCode::kUnavailable,
+        fmt::format("spawning {}: reading start time of pid {}: {}",
+                    request.argv[0], job, job_stat.error().message));
+  }
+  const ProcessIdentity identity{job, job_stat->start_ticks};
+  if (request.on_identified) {
+    auto recorded = request.on_identified(identity);
+    if (!recorded) {
+      return tl::unexpected(recorded.error().with_context(
+          fmt::format("spawning {}", request.argv[0])));
+    }
+  }
   char byte = 1;
-  ssize_t written = ::write(go_write.get(), &byte, 1);
-  (void)written;
+  if (write_without_sigpipe(go_write.get(), &byte, 1) != 1) {
+    return make_error(ErrorCode::kUnavailable,
+                      fmt::format("spawning {}: pid {} exited before it "
+                                  "could start: {}",
+                                  request.argv[0], job, std::strerror(errno)));
+  }
   go_write.reset();
   int exec_errno = 0;
   const ssize_t n =
@@ -264,14 +373,7 @@ Result<ProcessIdentity> PosixProcessSpawner::spawn(
                                       : std::string(),
                           std::strerror(exec_errno)));
   }
-  if (!job_stat) {
-    return make_error(
-        ErrorCode::kInternal,
-        fmt::format("spawning {}: reading start time of pid {}: "
-                    "{}",
-                    request.argv[0], job, job_stat.error().message));
-  }
-  return ProcessIdentity{job, job_stat->start_ticks};
+  return identity;
 }
 
 Result<ProcStat> PosixProcessSpawner::stat(pid_t pid) {

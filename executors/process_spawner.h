@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -18,6 +19,15 @@
 #include "executors/proc_stat.h"
 
 namespace lowcarb::executors {
+
+// A process as lowcarb identifies it: a pid alone can be recycled, the pair
+// (pid, start time in ticks after boot) cannot.
+struct ProcessIdentity {
+  pid_t pid = 0;
+  uint64_t start_ticks = 0;
+
+  bool operator==(const ProcessIdentity&) const = default;
+};
 
 struct SpawnRequest {
   std::vector<std::string> argv;  // argv[0] is an absolute or PATH name.
@@ -31,15 +41,12 @@ struct SpawnRequest {
   // runs as the caller (privilege drop is the exec wrapper's job).
   std::optional<unsigned> log_uid;
   std::optional<unsigned> log_gid;
-};
-
-// A process as lowcarb identifies it: a pid alone can be recycled, the pair
-// (pid, start time in ticks after boot) cannot.
-struct ProcessIdentity {
-  pid_t pid = 0;
-  uint64_t start_ticks = 0;
-
-  bool operator==(const ProcessIdentity&) const = default;
+  // Called once the new process exists and its identity is known, but before
+  // it may exec: the place to record the launch durably. When it fails, the
+  // process exits without exec'ing and spawn() returns its error. When the
+  // caller dies before it returns, the process exits too, so a program that
+  // runs was always first seen by this hook. Empty = no hook.
+  std::function<Status(const ProcessIdentity&)> on_identified;
 };
 
 class ProcessSpawner {
@@ -48,8 +55,10 @@ class ProcessSpawner {
 
   // Starts `request` in a new session whose process group id is the new pid;
   // the process is not our child (no zombie to reap). Returns once the
-  // program has been exec'ed. kNotFound when argv[0] cannot be executed,
-  // kUnavailable for other failures (fork, log files, working directory).
+  // program has been exec'ed. The program inherits only its stdin (/dev/null),
+  // stdout and stderr; no other descriptor of ours, close-on-exec or not.
+  // kNotFound when argv[0] cannot be executed, kUnavailable for other failures
+  // (fork, log files, working directory).
   virtual Result<ProcessIdentity> spawn(const SpawnRequest& request) = 0;
 
   // The /proc stat of `pid`; kNotFound when there is no such process.

@@ -209,6 +209,23 @@ Command sacct_command(const config::SlurmClusterConfig& cluster,
   return command;
 }
 
+const std::vector<std::string>& sstat_fields() {
+  static const std::vector<std::string> kFields = {
+      "JobID", "NTasks", "AveCPU", "TRESUsageInTot", "ConsumedEnergyRaw"};
+  return kFields;
+}
+
+Command sstat_command(const config::SlurmClusterConfig& cluster,
+                      const std::string& job_id) {
+  std::string format;
+  for (const auto& field : sstat_fields()) {
+    format += (format.empty() ? "" : ",") + field;
+  }
+  return slurm(
+      cluster, "sstat",
+      {"-a", "-j", job_id, "--noheader", "--parsable2", "--format=" + format});
+}
+
 Command scontrol_job_command(const config::SlurmClusterConfig& cluster,
                              const std::string& verb,
                              const std::string& job_id) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Builders of the exact Slurm command lines lowcarb runs (sbatch, scontrol,
-// squeue, scancel, sacct), as ProcessRunner Commands: argv without a shell,
-// SLURM_CONF of the cluster and TZ=UTC (see slurm_time.h) in the
+// squeue, scancel, sacct, sstat), as ProcessRunner Commands: argv without a
+// shell, SLURM_CONF of the cluster and TZ=UTC (see slurm_time.h) in the
 // environment, the program taken from the cluster's bin_dir when set. Pure
 // functions, thread-safe.
 #pragma once
@@ -70,6 +70,15 @@ const std::vector<std::string>& sacct_fields();
 
 // sacct -j J --noheader --parsable2 --format=<sacct_fields()>.
 Command sacct_command(const config::SlurmClusterConfig& cluster,
+                      const std::string& job_id);
+
+// The sstat fields lowcarb asks for, in order (all valid on Slurm 22.05,
+// whose sstat has no TotalCPU).
+const std::vector<std::string>& sstat_fields();
+
+// sstat -a -j J --noheader --parsable2 --format=<sstat_fields()>: the
+// running steps of job J (every step, not only the batch step).
+Command sstat_command(const config::SlurmClusterConfig& cluster,
                       const std::string& job_id);
 
 // scontrol <verb> J: suspend, resume, requeuehold, release.

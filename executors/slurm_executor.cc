@@ -548,4 +548,76 @@ Result<JobUsage> SlurmExecutor::usage(const ExecutorHandle& handle) {
   return usage_from_sacct(*records, handle.native_id);
 }
 
+Result<SlurmLiveUsage> SlurmExecutor::live_usage(const ExecutorHandle& handle) {
+  if (auto ok = check_handle(handle); !ok) {
+    return make_error(ok.error());
+  }
+  const std::string& job_id = handle.native_id;
+  auto info = site_info();
+  if (!info) {
+    return make_error(info.error());
+  }
+  SlurmLiveUsage live;
+  live.energy_gathered = info->gathers_energy();
+  live.energy_covers_gpus = info->energy_covers_gpus();
+  // sstat exits 0 with "No steps running" / "couldn't get steps" on stderr
+  // for a job with no running step: that is an empty list, not an error.
+  auto result = run_ok(sstat_command(cluster_, job_id),
+                       fmt::format("sstat for Slurm job {}", job_id));
+  if (!result) {
+    return make_error(result.error());
+  }
+  auto steps = parse_sstat(result->out, job_id, sstat_fields());
+  if (!steps) {
+    return make_error(
+        steps.error().with_context(fmt::format("cluster {}", cluster_.name)));
+  }
+  live.steps = std::move(*steps);
+  if (!live.steps.empty() || !info->has_accounting()) {
+    return live;
+  }
+  auto accounted = run_ok(sacct_command(cluster_, job_id),
+                          fmt::format("sacct for Slurm job {}", job_id));
+  if (!accounted) {
+    return make_error(accounted.error());
+  }
+  auto records = parse_sacct(accounted->out, sacct_fields());
+  if (!records) {
+    return make_error(records.error());
+  }
+  for (const auto& record : *records) {
+    if (record.at("JobIDRaw") != job_id) {
+      continue;
+    }
+    // Only an ended job's totals are final; a pending one has none yet.
+    const std::string& state = record.at("State");
+    if (is_terminal(
+            run_state_from_slurm(state.substr(0, state.find(' ')), ""))) {
+      if (auto usage = usage_from_sacct(*records, job_id)) {
+        live.final_usage = *usage;
+      }
+    }
+    break;
+  }
+  return live;
+}
+
+Result<SlurmAllocation> SlurmExecutor::allocation(
+    const ExecutorHandle& handle) {
+  if (auto ok = check_handle(handle); !ok) {
+    return make_error(ok.error());
+  }
+  auto shown = run_ok(show_job_command(cluster_, handle.native_id),
+                      fmt::format("scontrol show job {}", handle.native_id));
+  if (!shown) {
+    return make_error(shown.error());
+  }
+  auto allocation = parse_allocation(shown->out);
+  if (!allocation) {
+    return make_error(allocation.error().with_context(fmt::format(
+        "Slurm job {} on cluster {}", handle.native_id, cluster_.name)));
+  }
+  return allocation;
+}
+
 }  // namespace lowcarb::executors

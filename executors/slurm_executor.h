@@ -10,6 +10,9 @@
 // Slurm does not enforce --deadline for held or deferred jobs: the scheduler
 // must reschedule() (StartTime=now) at the latest safe start.
 //
+// live_usage() and allocation() feed the daemon's Slurm meter: sstat for
+// running steps, sacct for the final totals when there is accounting.
+//
 // Finished jobs leave squeue after MinJobAge; poll() then reads the final
 // state from sacct when the cluster has accounting (slurmdbd), else from the
 // jobcomp/filetxt log (SlurmClusterConfig::jobcomp_log or JobCompLoc from
@@ -23,6 +26,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "executors/executor.h"
@@ -46,6 +50,20 @@ const char* to_string(SlurmPauseMethod method);
 SlurmPauseMethod choose_pause_method(const std::string& configured,
                                      unsigned uid, const std::string& user_name,
                                      const std::string& slurm_user);
+
+// What a job has used so far, for the daemon's meter (scheduler/job_meters.h).
+struct SlurmLiveUsage {
+  // The steps running now (sstat). Empty when none runs: the job is pending,
+  // between steps, or over.
+  std::vector<SlurmStepUsage> steps;
+  // The job's final totals from sacct, once it ended on a cluster with
+  // accounting (slurmdbd); nullopt otherwise.
+  std::optional<JobUsage> final_usage;
+  // From the cluster's AcctGatherEnergyType: whether energy figures are
+  // measured at all, and whether they include the nodes' GPUs.
+  bool energy_gathered = false;
+  bool energy_covers_gpus = false;
+};
 
 // Who we run as and what TZ the jobs should see. Unset fields are read from
 // the process (geteuid, the passwd entry, $TZ) at construction.
@@ -104,6 +122,16 @@ class SlurmExecutor final : public Executor {
   // CPU time and energy of a job from sacct. kUnavailable when the cluster
   // keeps no accounting (no slurmdbd).
   Result<JobUsage> usage(const ExecutorHandle& handle);
+
+  // What the job's running steps have used so far (sstat -a, which needs no
+  // slurmdbd); once no step runs and the cluster keeps accounting, the
+  // job's final totals from sacct. kUnavailable when sstat cannot reach the
+  // controller.
+  Result<SlurmLiveUsage> live_usage(const ExecutorHandle& handle);
+
+  // The CPUs and GPUs Slurm gave the job (scontrol show job -o); kNotFound
+  // once the controller forgot it (MinJobAge after it ended).
+  Result<SlurmAllocation> allocation(const ExecutorHandle& handle);
 
   // How pause(kStop) works on this cluster; decided on first use (asks
   // `scontrol show config` for SlurmUser) and logged once.

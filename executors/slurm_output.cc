@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "executors/slurm_output.h"
 
+#include <cctype>
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "common/strings.h"
@@ -53,6 +56,84 @@ Result<CompletionRecord> completion_from_fields(
 // The numeric job id of a sacct JobID / JobIDRaw ("12", "12.batch", "12.0").
 std::string_view base_job_id(std::string_view id) {
   return id.substr(0, id.find('.'));
+}
+
+// "3212K" -> 3212 x 1024 bytes; Slurm's TRES memory figures are binary
+// multiples with an optional K/M/G/T/P suffix (none = bytes).
+std::optional<uint64_t> parse_slurm_bytes(std::string_view text) {
+  text = trim(text);
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  double factor = 1;
+  const char suffix = text.back();
+  const std::string_view units = "KMGTP";
+  if (auto at = units.find(static_cast<char>(std::toupper(suffix)));
+      at != std::string_view::npos) {
+    factor = std::pow(1024.0, static_cast<double>(at + 1));
+    text.remove_suffix(1);
+  }
+  auto value = parse_double(text);
+  if (!value || *value < 0) {
+    return std::nullopt;
+  }
+  return static_cast<uint64_t>(*value * factor);
+}
+
+// The comma-separated "name=value" list of a TRES string
+// ("cpu=00:00:02,energy=0,mem=3212K"), as a map.
+std::map<std::string, std::string> parse_tres(std::string_view text) {
+  std::map<std::string, std::string> values;
+  for (const auto& item : split(text, ',')) {
+    const auto equals = item.find('=');
+    if (equals != std::string::npos && equals > 0) {
+      values[item.substr(0, equals)] = item.substr(equals + 1);
+    }
+  }
+  return values;
+}
+
+// Slurm prints NO_VAL64 (2^64 - 2) for energy it does not know.
+// Slurm's "no value" (NO_VAL64) read as milliseconds of CPU time is about
+// 5.8e8 years; a step that is ending reports it in TRESUsageInTot (seen on
+// 22.05 in the real test cluster). Any CPU time above 30 years is that.
+constexpr double kNoValueCpuSeconds = 30.0 * 365 * 86400;
+
+std::optional<double> parse_energy(std::string_view text) {
+  auto value = parse_double(trim(text));
+  if (!value || *value < 0 || *value >= 1e18) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// `--parsable2 --noheader` output of sacct or sstat (`what`).
+Result<std::vector<SacctRecord>> parse_parsable2(
+    std::string_view out, const std::vector<std::string>& fields,
+    std::string_view what) {
+  std::vector<SacctRecord> records;
+  int line_number = 0;
+  for (const auto& raw : split(out, '\n')) {
+    ++line_number;
+    const std::string_view line = trim(raw);
+    if (line.empty()) {
+      continue;
+    }
+    auto values = split(line, '|');
+    if (values.size() != fields.size()) {
+      return make_error(
+          ErrorCode::kInvalidArgument,
+          fmt::format("{} output line {}: {} fields, expected {} ({})", what,
+                      line_number, values.size(), fields.size(),
+                      fmt::join(fields, ",")));
+    }
+    SacctRecord record;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      record[fields[i]] = std::move(values[i]);
+    }
+    records.push_back(std::move(record));
+  }
+  return records;
 }
 
 }  // namespace
@@ -206,6 +287,8 @@ SlurmSiteInfo parse_show_config(std::string_view out) {
       info.job_comp_type = value;
     } else if (key == "JobCompLoc") {
       info.job_comp_loc = value;
+    } else if (key == "AcctGatherEnergyType") {
+      info.energy_plugin = value;
     }
   }
   return info;
@@ -213,29 +296,7 @@ SlurmSiteInfo parse_show_config(std::string_view out) {
 
 Result<std::vector<SacctRecord>> parse_sacct(
     std::string_view out, const std::vector<std::string>& fields) {
-  std::vector<SacctRecord> records;
-  int line_number = 0;
-  for (const auto& raw : split(out, '\n')) {
-    ++line_number;
-    const std::string_view line = trim(raw);
-    if (line.empty()) {
-      continue;
-    }
-    auto values = split(line, '|');
-    if (values.size() != fields.size()) {
-      return make_error(
-          ErrorCode::kInvalidArgument,
-          fmt::format("sacct output line {}: {} fields, expected {} ({})",
-                      line_number, values.size(), fields.size(),
-                      fmt::join(fields, ",")));
-    }
-    SacctRecord record;
-    for (size_t i = 0; i < fields.size(); ++i) {
-      record[fields[i]] = std::move(values[i]);
-    }
-    records.push_back(std::move(record));
-  }
-  return records;
+  return parse_parsable2(out, fields, "sacct");
 }
 
 Result<JobUsage> usage_from_sacct(const std::vector<SacctRecord>& records,
@@ -299,6 +360,101 @@ Result<JobUsage> usage_from_sacct(const std::vector<SacctRecord>& records,
     usage.energy_joules = steps_energy;
   }
   return usage;
+}
+
+Result<std::vector<SlurmStepUsage>> parse_sstat(
+    std::string_view out, std::string_view job_id,
+    const std::vector<std::string>& fields) {
+  auto records = parse_parsable2(out, fields, "sstat");
+  if (!records) {
+    return make_error(records.error());
+  }
+  std::vector<SlurmStepUsage> steps;
+  for (const auto& record : *records) {
+    SlurmStepUsage step;
+    step.step_id = value_of(record, "JobID");
+    if (base_job_id(step.step_id) != job_id) {
+      continue;
+    }
+    const auto tres = parse_tres(value_of(record, "TRESUsageInTot"));
+    std::optional<double> cpu;
+    if (auto it = tres.find("cpu"); it != tres.end()) {
+      if (auto seconds = parse_slurm_duration(it->second);
+          seconds && *seconds < kNoValueCpuSeconds) {
+        cpu = *seconds;
+      }
+    }
+    if (!cpu) {
+      // AveCPU is per task.
+      auto average = parse_slurm_duration(value_of(record, "AveCPU"));
+      auto tasks = parse_integer(value_of(record, "NTasks"));
+      if (average && *average >= kNoValueCpuSeconds) {
+        continue;  // A step that is ending: its last sample stands.
+      }
+      if (average) {
+        cpu = *average * static_cast<double>(tasks && *tasks > 0 ? *tasks : 1);
+      }
+    }
+    if (!cpu) {
+      return make_error(
+          ErrorCode::kInvalidArgument,
+          fmt::format("sstat: step {}: no CPU time in TRESUsageInTot "
+                      "'{}' or AveCPU '{}'",
+                      step.step_id, value_of(record, "TRESUsageInTot"),
+                      value_of(record, "AveCPU")));
+    }
+    step.cpu_seconds = *cpu;
+    if (auto it = tres.find("mem"); it != tres.end()) {
+      step.rss_bytes = parse_slurm_bytes(it->second).value_or(0);
+    }
+    step.energy_joules = parse_energy(value_of(record, "ConsumedEnergyRaw"));
+    if (!step.energy_joules) {
+      if (auto it = tres.find("energy"); it != tres.end()) {
+        step.energy_joules = parse_energy(it->second);
+      }
+    }
+    steps.push_back(std::move(step));
+  }
+  return steps;
+}
+
+Result<SlurmAllocation> parse_allocation(std::string_view out) {
+  const std::string_view line = trim(out.substr(0, out.find('\n')));
+  const auto fields = parse_key_values(line);
+  SlurmAllocation allocation;
+  auto cpus = parse_integer(value_of(fields, "NumCPUs"));
+  if (!cpus) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("scontrol show job: no NumCPUs in '{}'",
+                    line.substr(0, std::min<size_t>(line.size(), 80))));
+  }
+  allocation.cpus = static_cast<int>(*cpus);
+  // Untyped "gres/gpu=N" is the total; typed "gres/gpu:a100=N" entries name
+  // the model (Slurm lists both when it tracks the type).
+  int typed = 0;
+  for (const auto& [name, value] : parse_tres(value_of(fields, "TRES"))) {
+    auto count = parse_integer(value);
+    if (!count) {
+      continue;
+    }
+    if (name == "gres/gpu") {
+      allocation.gpus = static_cast<int>(*count);
+    } else if (name.rfind("gres/gpu:", 0) == 0) {
+      typed += static_cast<int>(*count);
+      if (allocation.gpu_type.empty()) {
+        allocation.gpu_type = name.substr(std::string_view("gres/gpu:").size());
+      }
+    }
+  }
+  if (allocation.gpus == 0) {
+    allocation.gpus = typed;
+  }
+  allocation.exclusive = value_of(fields, "OverSubscribe") == "NO";
+  if (auto restarts = parse_integer(value_of(fields, "Restarts"))) {
+    allocation.restarts = static_cast<int>(*restarts);
+  }
+  return allocation;
 }
 
 RunState run_state_from_slurm(std::string_view state, std::string_view reason) {

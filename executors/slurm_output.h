@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Parsers for the Slurm CLI output lowcarb relies on: sbatch --parsable,
 // squeue -h -o with a fixed format and epoch times, scontrol show job -o,
-// scontrol show config, the jobcomp/filetxt log and sacct --parsable2.
+// scontrol show config, the jobcomp/filetxt log, sacct --parsable2 and
+// sstat --parsable2.
 // Also the mapping from Slurm job states to RunState and from Slurm error
 // text to ErrorCode. Pure functions, thread-safe; tests feed them recorded
 // output (../shared/data/slurm, ../shared/data/workloads).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -81,6 +83,16 @@ struct SlurmSiteInfo {
   std::string accounting_storage_type;  // "accounting_storage/none" = no sacct.
   std::string job_comp_type;            // "jobcomp/filetxt" ...
   std::string job_comp_loc;
+  // AcctGatherEnergyType: "acct_gather_energy/none" (or "") = no energy.
+  std::string energy_plugin;
+  bool gathers_energy() const {
+    return !energy_plugin.empty() && energy_plugin != "acct_gather_energy/none";
+  }
+  // RAPL counts CPU packages and DRAM only; the node-level plugins (ipmi,
+  // xcc, pm_counters) count the whole node, GPUs included.
+  bool energy_covers_gpus() const {
+    return gathers_energy() && energy_plugin != "acct_gather_energy/rapl";
+  }
   bool has_accounting() const {
     return !accounting_storage_type.empty() &&
            accounting_storage_type != "accounting_storage/none";
@@ -108,6 +120,38 @@ struct JobUsage {
 // when absent there; energy likewise. kNotFound when no line has the job.
 Result<JobUsage> usage_from_sacct(const std::vector<SacctRecord>& records,
                                   std::string_view job_id);
+
+// What one running step has used so far, from `sstat -a -j J --noheader
+// --parsable2 --format=<sstat_fields()>` (slurm_commands.h). sstat only
+// lists steps that are running: a step that ended is gone from its output.
+struct SlurmStepUsage {
+  std::string step_id;     // "12.batch", "12.0", "12.extern".
+  double cpu_seconds = 0;  // CPU time of all the step's tasks (1 s steps).
+  uint64_t rss_bytes = 0;  // Memory the step's tasks hold now.
+  // ConsumedEnergyRaw: node-level energy since the step began; nullopt when
+  // sstat prints none (or Slurm's "no value").
+  std::optional<double> energy_joules;
+};
+
+// Parses sstat output for job `job_id` (lines of other jobs are skipped).
+// Fields are named by `fields`, in order; CPU time comes from
+// TRESUsageInTot's cpu= (all tasks), else AveCPU x NTasks. Errors name the
+// line. Empty output (sstat prints "No steps running" on stderr and exits 0)
+// is an empty list.
+Result<std::vector<SlurmStepUsage>> parse_sstat(
+    std::string_view out, std::string_view job_id,
+    const std::vector<std::string>& fields);
+
+// The resources Slurm gave a job, from `scontrol show job -o J`.
+struct SlurmAllocation {
+  int cpus = 0;            // NumCPUs.
+  int gpus = 0;            // gres/gpu in TRES.
+  std::string gpu_type;    // "a100" from gres/gpu:a100=N; "" when untyped.
+  bool exclusive = false;  // OverSubscribe=NO (sbatch --exclusive): the
+                           // nodes run this job only.
+  int restarts = 0;        // Restarts: a requeued job counts CPU from zero.
+};
+Result<SlurmAllocation> parse_allocation(std::string_view out);
 
 // RunState of a Slurm job state name. `reason` tells held pending jobs
 // (paused by lowcarb through requeuehold) from deferred ones.

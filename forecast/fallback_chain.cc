@@ -44,10 +44,14 @@ void FallbackChain::note_failure(const std::string& zone, const ChainLink& link,
   auto& logged = failing_[{zone, link.provider_name}];
   if (!logged) {
     logged = true;
+    // kNotFound is the chain working as designed (no history imported, no
+    // profile for the zone), not a degraded provider.
+    const auto level = error.code == ErrorCode::kNotFound ? spdlog::level::info
+                                                          : spdlog::level::warn;
     get_logger("forecast")
-        ->warn("forecast for {}: provider {} failed ({}): {}", zone,
-               link.provider_name, error_code_name(error.code),
-               redact(error.message));
+        ->log(level, "forecast for {}: provider {} failed ({}): {}", zone,
+              link.provider_name, error_code_name(error.code),
+              redact(error.message));
   }
 }
 

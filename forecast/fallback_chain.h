@@ -34,8 +34,9 @@ class FallbackChain final : public ForecastProvider {
 
   std::string name() const override { return "fallback"; }
 
-  // The first success along the zone's chain. Each failure is logged at
-  // warn (redacted) once until that provider succeeds again for the zone.
+  // The first success along the zone's chain. Each failure is logged
+  // (redacted) once until that provider succeeds again for the zone: at warn,
+  // or at info for kNotFound (a provider without data for the zone).
   // When every provider fails: kNotFound if all said kNotFound, else
   // kUnavailable, with each provider's failure in the message.
   Result<IntensitySeries> forecast(const std::string& zone, TimePoint now,

@@ -92,6 +92,7 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
 
   // Executors: "local" always, one "slurm:<cluster>" per configured cluster.
   std::map<std::string, executors::Executor*> executors;
+  SlurmExecutors slurm_executors;  // The same, for the Slurm meter.
   auto spawner = std::make_shared<executors::PosixProcessSpawner>();
   app->keep_alive_.push_back(spawner);
   executors::LocalExecutorOptions local_options;
@@ -113,6 +114,7 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
     for (const auto& cluster : app->config_.executors.slurm) {
       auto slurm = std::make_unique<executors::SlurmExecutor>(cluster, *runner);
       executors["slurm:" + cluster.name] = slurm.get();
+      slurm_executors["slurm:" + cluster.name] = slurm.get();
       app->executor_storage_.push_back(std::move(slurm));
     }
   }
@@ -126,8 +128,8 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
   auto proc = std::make_shared<executors::ProcReader>();
   app->keep_alive_.push_back(proc);
   auto model = executors::cpu_power_model(app->config_.hardware);
-  app->meter_ = std::make_unique<JobMeters>(app->config_.hardware, *proc,
-                                            model.watts_per_core);
+  app->meter_ = std::make_unique<JobMeters>(
+      app->config_.hardware, *proc, model.watts_per_core, slurm_executors);
   app->history_ = std::make_unique<ObservedOrForecastHistory>(
       *chain_ptr, observed,
       forecast::comparison_kind(app->config_.planner.comparison));

@@ -26,6 +26,9 @@ static const CommandEntry kCommands[] = {
     {"pause", "Pause a running job or hold a queued one", add_pause_command},
     {"resume", "Resume a paused job or release a held one", add_resume_command},
     {"logs", "Print a job's output (--follow to keep reading)", add_logs_command},
+    {"daemon", "Run the scheduler daemon (socket API, optional HTTP API)", add_daemon_command},
+    {"run", "Run one job at its greenest time, no daemon needed; waits for it", add_run_command},
+    {"report", "Show the emissions ledger: table, JSON, CodeCarbon CSV or LaTeX", add_report_command},
 };
 
 const config::Config* CliContext::config() {

@@ -42,8 +42,8 @@ std::optional<RealizedIntensity> ObservedOrForecastHistory::realized(
   }
   // The forecast in force: ask from the interval's start (the cache serves
   // it without a network call within its TTL).
-  auto forecast = forecasts_.forecast(zone, from, std::max(to - from,
-                                                           Duration(3600)));
+  auto forecast =
+      forecasts_.forecast(zone, from, std::max(to - from, Duration(3600)));
   if (!forecast) {
     return std::nullopt;
   }

@@ -12,9 +12,9 @@ namespace {
 using nlohmann::json;
 
 constexpr JobState kAllStates[] = {
-    JobState::kQueued,    JobState::kStarting,  JobState::kRunning,
-    JobState::kPausing,   JobState::kPaused,    JobState::kResuming,
-    JobState::kSucceeded, JobState::kFailed,    JobState::kCancelled};
+    JobState::kQueued,    JobState::kStarting, JobState::kRunning,
+    JobState::kPausing,   JobState::kPaused,   JobState::kResuming,
+    JobState::kSucceeded, JobState::kFailed,   JobState::kCancelled};
 
 constexpr Policy kAllPolicies[] = {Policy::kAuto,          Policy::kRunNow,
                                    Policy::kFlexibleStart, Policy::kThreshold,
@@ -97,8 +97,9 @@ Status JobSpec::validate() const {
     return make_error(ErrorCode::kInvalidArgument, std::move(message));
   };
   if (argv.empty() && shell_command.empty() && sbatch_script.empty()) {
-    return bad("missing command: give COMMAND [ARGS...] after --, or --sbatch "
-               "SCRIPT");
+    return bad(
+        "missing command: give COMMAND [ARGS...] after --, or --sbatch "
+        "SCRIPT");
   }
   if (duration <= Duration(0)) {
     return bad("duration must be positive");
@@ -223,7 +224,8 @@ std::string plan_to_json(const Plan& plan) {
   j["zone"] = plan.zone;
   json segments = json::array();
   for (const auto& s : plan.segments) {
-    segments.push_back({{"start", format_utc(s.start)}, {"end", format_utc(s.end)}});
+    segments.push_back(
+        {{"start", format_utc(s.start)}, {"end", format_utc(s.end)}});
   }
   j["segments"] = segments;
   j["expected_gco2_per_kwh"] = plan.expected_gco2_per_kwh;
@@ -258,7 +260,8 @@ Result<Plan> plan_from_json(const std::string& text) {
     plan.savings_percent = j.value("savings_percent", 0.0);
     plan.reason = j.value("reason", "");
     if (plan.segments.empty()) {
-      return make_error(ErrorCode::kInvalidArgument, "stored plan has no segments");
+      return make_error(ErrorCode::kInvalidArgument,
+                        "stored plan has no segments");
     }
     return plan;
   } catch (const json::exception& e) {

@@ -17,12 +17,12 @@
 namespace lowcarb::scheduler {
 
 enum class JobState {
-  kQueued,     // Planned, waiting for its start.
-  kStarting,   // Written before the executor is asked to start it.
+  kQueued,    // Planned, waiting for its start.
+  kStarting,  // Written before the executor is asked to start it.
   kRunning,
-  kPausing,    // Written before the executor is asked to pause it.
+  kPausing,  // Written before the executor is asked to pause it.
   kPaused,
-  kResuming,   // Written before the executor is asked to resume it.
+  kResuming,  // Written before the executor is asked to resume it.
   kSucceeded,
   kFailed,
   kCancelled,
@@ -62,8 +62,8 @@ struct JobSpec {
 
   Duration duration{0};  // Estimated run time.
   TimePoint submitted_at;
-  TimePoint earliest;  // Never start before this.
-  TimePoint deadline;  // Must have finished by this.
+  TimePoint earliest;              // Never start before this.
+  TimePoint deadline;              // Must have finished by this.
   std::vector<std::string> zones;  // Allowed zones, preferred first; empty =
                                    // every configured zone.
   std::string executor;            // "local", "slurm:<cluster>", "" = the

@@ -34,9 +34,10 @@ struct LedgerRecord {
   double ram_joules = 0;
   double other_joules = 0;
   double pue = 1.0;
-  double gco2_per_kwh = 0;       // Realized intensity of the interval.
-  std::string intensity_source;  // "electricitymaps/observed", "profile/forecast".
-  double grams = 0;              // energy x PUE x intensity.
+  double gco2_per_kwh = 0;  // Realized intensity of the interval.
+  std::string
+      intensity_source;  // "electricitymaps/observed", "profile/forecast".
+  double grams = 0;      // energy x PUE x intensity.
   double counterfactual_gco2_per_kwh = 0;  // Run-now intensity, same run time.
   double counterfactual_grams = 0;
   std::string meter_source;  // "rapl", "cpu-time-model", "declared", "slurm".

@@ -2,12 +2,14 @@
 #include "scheduler/scheduler.h"
 
 #include <algorithm>
+#include <deque>
 
 #include <fmt/format.h>
 
 #include "common/logging.h"
 #include "common/strings.h"
 #include "common/time_format.h"
+#include "scheduler/zone_capacity.h"
 
 namespace lowcarb::scheduler {
 namespace {
@@ -45,7 +47,11 @@ Scheduler::Scheduler(JobStore& store, forecast::ForecastProvider& forecasts,
       forecasts_(forecasts),
       executors_(std::move(executors)),
       tracker_(tracker),
-      options_(std::move(options)) {}
+      options_(std::move(options)) {
+  for (const auto& zone : options_.zones) {
+    any_capacity_ = any_capacity_ || zone.capacity > 0;
+  }
+}
 
 const config::ZoneConfig* Scheduler::zone_config(const std::string& zone) const {
   for (const auto& z : options_.zones) {
@@ -160,6 +166,58 @@ TimePoint Scheduler::latest_safe_start(const Job& job) const {
   return std::max(latest, job.spec.earliest);
 }
 
+int Scheduler::capacity_of(const std::string& zone) const {
+  const auto* config = zone_config(zone);
+  return config ? config->capacity : 0;
+}
+
+bool Scheduler::holds_slot(const Job& job) {
+  return job.state == JobState::kStarting || job.state == JobState::kRunning ||
+         job.state == JobState::kPausing || job.state == JobState::kResuming;
+}
+
+std::vector<Segment> Scheduler::zone_occupancy(const std::string& zone,
+                                               const std::string& except_id,
+                                               TimePoint now) const {
+  std::vector<Segment> occupied;
+  for (const auto& [id, other] : active_) {
+    if (id == except_id || other.zone != zone) {
+      continue;
+    }
+    if (holds_slot(other)) {
+      // Until its expected end; an overrunning job holds its slot a while.
+      Duration left = std::max(remaining(other) - (other.running_since
+                                                       ? now - *other.running_since
+                                                       : Duration(0)),
+                               Duration(std::chrono::minutes(5)));
+      occupied.push_back({now, now + left});
+    } else if (other.plan && !other.held &&
+               (other.state == JobState::kQueued ||
+                other.state == JobState::kPaused)) {
+      for (const auto& segment : other.plan->segments) {
+        if (segment.end > now) {
+          occupied.push_back({std::max(segment.start, now), segment.end});
+        }
+      }
+    }
+  }
+  return occupied;
+}
+
+bool Scheduler::has_free_slot(const Job& job) const {
+  const int capacity = capacity_of(job.zone);
+  if (capacity <= 0) {
+    return true;
+  }
+  int taken = 0;
+  for (const auto& [id, other] : active_) {
+    if (id != job.id && other.zone == job.zone && holds_slot(other)) {
+      ++taken;
+    }
+  }
+  return taken < capacity;
+}
+
 Result<Plan> Scheduler::make_plan(const Job& job, TimePoint now) {
   Policy policy = policy_of(job.spec);
   auto zones = zones_of(job.spec);
@@ -179,11 +237,22 @@ Result<Plan> Scheduler::make_plan(const Job& job, TimePoint now) {
   TimePoint deadline = std::max(job.spec.deadline, earliest + duration);
 
   std::vector<ZoneOption> options;
+  // Forecasts with the zone's full times blanked out; a deque keeps the
+  // addresses the options point to.
+  std::deque<forecast::IntensitySeries> masked;
   for (const auto& zone : zones) {
     ZoneOption option;
     option.zone = zone;
     if (policy != Policy::kRunNow) {
       option.series = forecast_for(zone, now);
+      const int capacity = capacity_of(zone);
+      if (option.series && capacity > 0) {
+        auto full = full_spans(zone_occupancy(zone, job.id, now), capacity);
+        if (!full.empty()) {
+          masked.push_back(without_spans(*option.series, full));
+          option.series = &masked.back();
+        }
+      }
     }
     if (const auto* z = zone_config(zone)) {
       option.priority = z->priority;
@@ -605,6 +674,13 @@ void Scheduler::step(Job& job, TimePoint now) {
         }
         return;
       }
+      const bool due = now >= job.plan->start() || now >= latest_safe_start(job);
+      if (due && !has_free_slot(job)) {
+        // Every slot of the zone is taken (a job overran its estimate):
+        // wait for one; a completion wakes the loop.
+        logger()->debug("job {}: due but {} has no free slot", job.id, job.zone);
+        return;
+      }
       if (now >= job.plan->start()) {
         start_job(job, now, "planned start " + format_utc(job.plan->start()));
       } else if (now >= latest_safe_start(job)) {
@@ -649,6 +725,12 @@ void Scheduler::step(Job& job, TimePoint now) {
       if (job.state != JobState::kPaused || job.held) {
         return;
       }
+      if ((job.plan && now >= job.plan->start()) ||
+          now >= latest_safe_start(job)) {
+        if (!has_free_slot(job)) {
+          return;
+        }
+      }
       if (job.plan && now >= job.plan->start()) {
         resume_job(job, now, "planned segment " + format_utc(job.plan->start()));
       } else if (now >= latest_safe_start(job)) {
@@ -656,18 +738,48 @@ void Scheduler::step(Job& job, TimePoint now) {
       }
       return;
     case JobState::kPausing:
-    case JobState::kResuming:
-      // Interrupted transitions: ask the backend where it stands.
-      poll_job(job, now);
+    case JobState::kResuming: {
+      // Interrupted transitions (the daemon died between the store write and
+      // the end of the action): the backend says whether the action
+      // happened; one that did not is done again, as the store asked.
+      // (recover() already settled checkpoint resumes through find().)
+      auto* executor = executor_named(job.executor);
+      if (!executor || !job.handle) {
+        return;
+      }
+      auto status = executor->poll(*job.handle);
+      if (!status) {
+        logger()->warn("job {}: poll on {} failed: {}", job.id, job.executor,
+                       status.error().message);
+        return;
+      }
+      if (executors::is_terminal(status->state)) {
+        finish_job(job, *status, now);
+        return;
+      }
+      const bool paused = status->state == RunState::kPaused;
       if (job.state == JobState::kPausing) {
+        if (paused) {
+          job.state = JobState::kPaused;
+          if (job.spec.pause_mode == executors::PauseMode::kCheckpoint) {
+            ++job.restarts;  // As pause_job() does once the pause is done.
+          }
+          save(job, now, "pause confirmed");
+        } else {
+          job.state = JobState::kRunning;
+          job.running_since = now;
+          pause_job(job, now, "retrying interrupted pause");
+        }
+      } else if (paused) {
         job.state = JobState::kPaused;
-        save(job, now, "pause confirmed");
-      } else if (job.state == JobState::kResuming) {
+        resume_job(job, now, "retrying interrupted resume");
+      } else {
         job.state = JobState::kRunning;
         job.running_since = now;
         save(job, now, "resume confirmed");
       }
       return;
+    }
     case JobState::kSucceeded:
     case JobState::kFailed:
     case JobState::kCancelled:
@@ -681,9 +793,25 @@ void Scheduler::tick(TimePoint now) {
   bool replan_due = forecasts_changed_ || !last_replan_ ||
                     now - *last_replan_ >= options_.replan_period;
   std::vector<std::string> ids;
-  ids.reserve(active_.size());
   for (const auto& [id, job] : active_) {
-    ids.push_back(id);
+    // Most of a long queue waits for a later start: skip it between
+    // re-plans (the simulator ticks at every event of 100,000 jobs).
+    const bool waiting =
+        job.state == JobState::kQueued && !job.handle &&
+        (job.held || (job.plan && now < job.plan->start() &&
+                      now < latest_safe_start(job)));
+    if (replan_due || !waiting) {
+      ids.push_back(id);
+    }
+  }
+  if (replan_due && any_capacity_) {
+    // Capacity: plan in deadline order, so the tightest jobs get the slots
+    // they cannot do without (earliest deadline first).
+    std::stable_sort(ids.begin(), ids.end(),
+                     [this](const std::string& a, const std::string& b) {
+                       return active_.at(a).spec.deadline <
+                              active_.at(b).spec.deadline;
+                     });
   }
   for (const auto& id : ids) {
     auto it = active_.find(id);

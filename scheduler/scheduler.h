@@ -76,8 +76,7 @@ class Scheduler {
 
   Status cancel(const std::string& job_id, const Requester& who, TimePoint now);
   Status pause(const std::string& job_id, const Requester& who, TimePoint now);
-  Status resume(const std::string& job_id, const Requester& who,
-                TimePoint now);
+  Status resume(const std::string& job_id, const Requester& who, TimePoint now);
 
   // Does everything that is due at `now`: refresh forecasts, re-plan, start,
   // pause, resume, poll, meter.
@@ -114,6 +113,13 @@ class Scheduler {
   void refresh_forecasts(TimePoint now, bool force);
   const forecast::IntensitySeries* forecast_for(const std::string& zone,
                                                 TimePoint now);
+  // Capacity (slots per zone; 0 = unlimited), see zone_capacity.h.
+  int capacity_of(const std::string& zone) const;
+  static bool holds_slot(const Job& job);
+  std::vector<Segment> zone_occupancy(const std::string& zone,
+                                      const std::string& except_id,
+                                      TimePoint now) const;
+  bool has_free_slot(const Job& job) const;
   Result<Plan> make_plan(const Job& job, TimePoint now);
   void replan(Job& job, TimePoint now);
   TimePoint latest_safe_start(const Job& job) const;
@@ -142,6 +148,7 @@ class Scheduler {
   std::optional<TimePoint> last_refresh_;
   std::map<std::string, TimePoint> last_sample_;
   bool forecasts_changed_ = false;
+  bool any_capacity_ = false;
 };
 
 }  // namespace lowcarb::scheduler

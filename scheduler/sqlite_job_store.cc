@@ -135,24 +135,25 @@ Result<Job> job_from_row(const SqlRow& row) {
 }
 
 std::vector<SqlValue> job_values(const Job& job) {
-  return {static_cast<int64_t>(job.spec.uid),
-          std::string(to_string(job.state)),
-          spec_to_json(job.spec),
-          job.plan ? SqlValue(plan_to_json(*job.plan)) : SqlValue(nullptr),
-          job.forecast_provider,
-          job.handle ? SqlValue(handle_to_text(*job.handle)) : SqlValue(nullptr),
-          job.executor,
-          job.zone,
-          static_cast<int64_t>(job.segment),
-          static_cast<int64_t>(job.restarts),
-          optional_time(job.started_at),
-          optional_time(job.ended_at),
-          job.exit_code ? SqlValue(static_cast<int64_t>(*job.exit_code))
-                        : SqlValue(nullptr),
-          static_cast<int64_t>(job.run_time.count()),
-          optional_time(job.running_since),
-          job.message,
-          static_cast<int64_t>(job.held ? 1 : 0)};
+  return {
+      static_cast<int64_t>(job.spec.uid),
+      std::string(to_string(job.state)),
+      spec_to_json(job.spec),
+      job.plan ? SqlValue(plan_to_json(*job.plan)) : SqlValue(nullptr),
+      job.forecast_provider,
+      job.handle ? SqlValue(handle_to_text(*job.handle)) : SqlValue(nullptr),
+      job.executor,
+      job.zone,
+      static_cast<int64_t>(job.segment),
+      static_cast<int64_t>(job.restarts),
+      optional_time(job.started_at),
+      optional_time(job.ended_at),
+      job.exit_code ? SqlValue(static_cast<int64_t>(*job.exit_code))
+                    : SqlValue(nullptr),
+      static_cast<int64_t>(job.run_time.count()),
+      optional_time(job.running_since),
+      job.message,
+      static_cast<int64_t>(job.held ? 1 : 0)};
 }
 
 }  // namespace
@@ -215,7 +216,8 @@ Status SqliteJobStore::update(const Job& job, TimePoint now,
                               const std::string& note) {
   auto id = parse_integer(job.id);
   if (!id) {
-    return make_error(ErrorCode::kInvalidArgument, "bad job id '" + job.id + "'");
+    return make_error(ErrorCode::kInvalidArgument,
+                      "bad job id '" + job.id + "'");
   }
   Transaction tx(db_);
   if (auto s = tx.begin(); !s) {
@@ -258,8 +260,8 @@ Status SqliteJobStore::update(const Job& job, TimePoint now,
 
 Result<std::vector<Job>> SqliteJobStore::select_jobs(
     const std::string& where, const std::vector<SqlValue>& params) {
-  auto rows = db_.query(fmt::format("SELECT {} FROM jobs {}", kJobColumns, where),
-                        params);
+  auto rows = db_.query(
+      fmt::format("SELECT {} FROM jobs {}", kJobColumns, where), params);
   if (!rows) {
     return make_error(rows.error());
   }
@@ -292,16 +294,19 @@ Result<Job> SqliteJobStore::get(const std::string& id) {
 
 Result<std::vector<Job>> SqliteJobStore::active_jobs() {
   return select_jobs(
-      "WHERE state NOT IN ('succeeded', 'failed', 'cancelled') ORDER BY id", {});
+      "WHERE state NOT IN ('succeeded', 'failed', 'cancelled') ORDER BY id",
+      {});
 }
 
 Result<std::vector<Job>> SqliteJobStore::list(std::optional<unsigned> uid,
                                               size_t limit) {
   if (uid) {
-    return select_jobs("WHERE uid = ?1 ORDER BY id DESC LIMIT ?2",
-                       {static_cast<int64_t>(*uid), static_cast<int64_t>(limit)});
+    return select_jobs(
+        "WHERE uid = ?1 ORDER BY id DESC LIMIT ?2",
+        {static_cast<int64_t>(*uid), static_cast<int64_t>(limit)});
   }
-  return select_jobs("ORDER BY id DESC LIMIT ?1", {static_cast<int64_t>(limit)});
+  return select_jobs("ORDER BY id DESC LIMIT ?1",
+                     {static_cast<int64_t>(limit)});
 }
 
 Result<std::vector<TransitionRecord>> SqliteJobStore::transitions(
@@ -328,7 +333,8 @@ Result<std::vector<TransitionRecord>> SqliteJobStore::transitions(
 Status SqliteJobStore::append_ledger(const LedgerRecord& r) {
   auto id = parse_integer(r.job_id);
   if (!id) {
-    return make_error(ErrorCode::kInvalidArgument, "bad job id '" + r.job_id + "'");
+    return make_error(ErrorCode::kInvalidArgument,
+                      "bad job id '" + r.job_id + "'");
   }
   auto result = db_.execute(
       "INSERT INTO ledger (job_id, zone, start, end, cpu_joules, gpu_joules, "
@@ -336,9 +342,9 @@ Status SqliteJobStore::append_ledger(const LedgerRecord& r) {
       "counterfactual_gco2_per_kwh, counterfactual_grams, meter_source) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
       "?15)",
-      {static_cast<int64_t>(*id), r.zone, seconds_of(r.start), seconds_of(r.end),
-       r.cpu_joules, r.gpu_joules, r.ram_joules, r.other_joules, r.pue,
-       r.gco2_per_kwh, r.intensity_source, r.grams,
+      {static_cast<int64_t>(*id), r.zone, seconds_of(r.start),
+       seconds_of(r.end), r.cpu_joules, r.gpu_joules, r.ram_joules,
+       r.other_joules, r.pue, r.gco2_per_kwh, r.intensity_source, r.grams,
        r.counterfactual_gco2_per_kwh, r.counterfactual_grams, r.meter_source});
   if (!result) {
     return make_error(result.error().with_context("append ledger"));
@@ -356,7 +362,8 @@ Result<std::vector<LedgerRecord>> SqliteJobStore::ledger(
       "j.id = l.job_id WHERE 1 = 1";
   std::vector<SqlValue> params;
   if (!filter.job_id.empty()) {
-    params.push_back(static_cast<int64_t>(parse_integer(filter.job_id).value_or(-1)));
+    params.push_back(
+        static_cast<int64_t>(parse_integer(filter.job_id).value_or(-1)));
     sql += fmt::format(" AND l.job_id = ?{}", params.size());
   }
   if (filter.since) {

@@ -16,7 +16,8 @@ constexpr double kJoulesPerKwh = 3.6e6;
 
 Result<EnergyReading> DeclaredPowerMeter::energy(const Job& job, TimePoint from,
                                                  TimePoint to) {
-  double watts = job.spec.power_watts > 0 ? job.spec.power_watts : default_watts_;
+  double watts =
+      job.spec.power_watts > 0 ? job.spec.power_watts : default_watts_;
   EnergyReading reading;
   reading.other_joules = watts * static_cast<double>((to - from).count());
   reading.source = job.spec.power_watts > 0 ? "declared" : "default-power";
@@ -36,9 +37,8 @@ Status Tracker::sample(const Job& job, TimePoint now) {
   }
   auto reading = meter_.energy(job, from, now);
   if (!reading) {
-    get_logger("tracker")->warn("job {}: no energy reading for {}s: {}",
-                                job.id, (now - from).count(),
-                                reading.error().message);
+    get_logger("tracker")->warn("job {}: no energy reading for {}s: {}", job.id,
+                                (now - from).count(), reading.error().message);
     return make_error(reading.error());
   }
   last_sample_[job.id] = now;

@@ -57,7 +57,8 @@ class JobMeter {
 // simulator's meter and the fallback when nothing is measurable.
 class DeclaredPowerMeter final : public JobMeter {
  public:
-  explicit DeclaredPowerMeter(double default_watts) : default_watts_(default_watts) {}
+  explicit DeclaredPowerMeter(double default_watts)
+      : default_watts_(default_watts) {}
   Result<EnergyReading> energy(const Job& job, TimePoint from,
                                TimePoint to) override;
 

@@ -74,108 +74,162 @@ Integral integrate(const std::vector<Piece>& pieces, int64_t from, int64_t to) {
 
 namespace {
 
-// F(t): the integral from the run's first boundary to t, for t moving
-// forward only. Keeps its own running sum, so no prefix array is needed.
-class Cursor {
- public:
-  Cursor(const Piece* first, size_t count) : pieces_(first), count_(count) {}
+constexpr double kEps = std::numeric_limits<double>::epsilon();
 
-  double at(int64_t t) {
-    while (index_ + 1 < count_ && pieces_[index_].end <= t) {
-      sum_ += pieces_[index_].value *
-              static_cast<double>(pieces_[index_].end - pieces_[index_].start);
-      ++index_;
+// The best start so far. Candidates arrive in increasing order, so keeping
+// only strict improvements sends ties to the earliest start.
+struct BestStart {
+  bool found = false;
+  int64_t start = 0;
+  double integral = 0;
+
+  // `f_start` and `f_end` are the running integral F at s and s + duration.
+  void consider(int64_t s, double f_start, double f_end) {
+    const double value = f_end - f_start;
+    // Differences below the rounding noise of the running sums are ties.
+    const double noise = 8 * kEps * (std::abs(f_end) + std::abs(f_start));
+    if (!found || value < integral - noise) {
+      found = true;
+      start = s;
+      integral = value;
     }
-    return sum_ + pieces_[index_].value *
-                      static_cast<double>(t - pieces_[index_].start);
   }
-
- private:
-  const Piece* pieces_;
-  size_t count_;
-  size_t index_ = 0;
-  double sum_ = 0;
 };
+
+// One run of contiguous pieces, boundaries b_0 < ... < b_count, b_k =
+// run[k].start (b_count = the run's end). F(t) is the integral from b_0 to t,
+// summed piece by piece from b_0, so F at a boundary is the same double
+// however it is reached.
+//
+// Regular runs (every piece `step` long, the duration and the candidate
+// range on the step) need only boundaries as starts: F(b_k) and
+// F(b_k + duration) = F(b_{k+w}) by two running sums w pieces apart.
+void search_regular_run(const Piece* run, size_t k0, size_t k1, size_t w,
+                        int64_t run_start, int64_t step, BestStart& best) {
+  const double length = static_cast<double>(step);
+  double f_start = 0;
+  for (size_t k = 0; k < k0; ++k) {
+    f_start += run[k].value * length;
+  }
+  double f_end = f_start;
+  for (size_t k = k0; k < k0 + w; ++k) {
+    f_end += run[k].value * length;
+  }
+  for (size_t k = k0;; ++k) {
+    best.consider(run_start + static_cast<int64_t>(k) * step, f_start, f_end);
+    if (k == k1) {
+      break;
+    }
+    f_start += run[k].value * length;
+    f_end += run[k + w].value * length;
+  }
+}
+
+// Any run: candidate starts are s_lo, s_hi, every boundary b and every
+// b - duration strictly between them, merged in increasing order. `a` is the
+// piece holding the candidate start and `e` the piece holding its end, with
+// F at their first boundaries in `f_a` and `f_e`; both only move forward.
+void search_run(const Piece* run, size_t count, int64_t s_lo, int64_t s_hi,
+                int64_t duration, BestStart& best) {
+  auto boundary = [&](size_t k) { return k == 0 ? run[0].start : run[k - 1].end; };
+  size_t i = 0;  // Next boundary as a start candidate.
+  while (i <= count && boundary(i) <= s_lo) {
+    ++i;
+  }
+  size_t j = 0;  // Next boundary as an end candidate (start = b - D).
+  while (j <= count && boundary(j) - duration <= s_lo) {
+    ++j;
+  }
+  size_t a = i - 1;
+  // s_lo + duration may be the run's end (j = count + 1): the last piece.
+  size_t e = std::min(j, count) - 1;
+  double f_a = 0;
+  double f_e = 0;
+  for (size_t k = 0; k < e; ++k) {
+    const double part =
+        run[k].value * static_cast<double>(run[k].end - run[k].start);
+    f_e += part;
+    if (k < a) {
+      f_a += part;
+    }
+  }
+  auto f_at_start = [&](int64_t s) {
+    return f_a + run[a].value * static_cast<double>(s - run[a].start);
+  };
+  auto f_at_end = [&](int64_t t) {
+    return f_e + run[e].value * static_cast<double>(t - run[e].start);
+  };
+  best.consider(s_lo, f_at_start(s_lo), f_at_end(s_lo + duration));
+  if (s_hi == s_lo) {
+    return;
+  }
+  // From here i, j <= count: every candidate is below s_hi <= b_count - D.
+  for (;;) {
+    const int64_t ci = run[i - 1].end;
+    const int64_t cj = run[j - 1].end - duration;
+    const int64_t c = std::min(ci, cj);
+    if (c >= s_hi) {
+      break;
+    }
+    // At a boundary the formula gives F there exactly as the next piece's
+    // running sum does, so it becomes that piece's base as it is.
+    const double f_start = f_at_start(c);
+    const double f_end = f_at_end(c + duration);
+    best.consider(c, f_start, f_end);
+    if (ci == c) {
+      a = i;
+      f_a = f_start;
+      ++i;
+    }
+    if (cj == c) {
+      e = j;
+      f_e = f_end;
+      ++j;
+    }
+  }
+  best.consider(s_hi, f_at_start(s_hi), f_at_end(s_hi + duration));
+}
 
 }  // namespace
 
 std::optional<WindowChoice> best_window(const std::vector<Piece>& pieces,
                                         int64_t lo, int64_t hi,
                                         int64_t duration) {
-  constexpr double kEps = std::numeric_limits<double>::epsilon();
-  std::optional<int64_t> best_start;
-  double best_integral = 0;
+  BestStart best;
   size_t run_begin = 0;
   while (run_begin < pieces.size()) {
-    size_t run_end = run_begin + 1;
-    while (run_end < pieces.size() &&
-           pieces[run_end].start == pieces[run_end - 1].end) {
-      ++run_end;
-    }
     const Piece* run = pieces.data() + run_begin;
-    const size_t count = run_end - run_begin;
+    const int64_t step = run[0].end - run[0].start;
+    bool regular = true;
+    size_t count = 1;
+    while (run_begin + count < pieces.size() &&
+           run[count].start == run[count - 1].end) {
+      regular = regular && run[count].end - run[count].start == step;
+      ++count;
+    }
+    run_begin += count;
     const int64_t run_start = run[0].start;
     const int64_t run_stop = run[count - 1].end;
-    run_begin = run_end;
-
     const int64_t s_lo = std::max(lo, run_start);
     const int64_t s_hi = std::min(hi, run_stop) - duration;
     if (s_hi < s_lo) {
       continue;
     }
-    // Boundary k of the run: the start of piece k, or the run's end.
-    auto boundary = [&](size_t k) {
-      return k < count ? run[k].start : run_stop;
-    };
-    Cursor at_start(run, count);
-    Cursor at_end(run, count);
-    auto consider = [&](int64_t s) {
-      const double f_end = at_end.at(s + duration);
-      const double f_start = at_start.at(s);
-      const double integral = f_end - f_start;
-      // Differences below the rounding noise of the running sums are ties,
-      // and ties go to the earliest start (candidates arrive in order).
-      const double noise = 8 * kEps * (std::abs(f_end) + std::abs(f_start));
-      if (!best_start || integral < best_integral - noise) {
-        best_start = s;
-        best_integral = integral;
-      }
-    };
-
-    consider(s_lo);
-    size_t i = 0;  // Next boundary as a start candidate.
-    while (i <= count && boundary(i) <= s_lo) {
-      ++i;
-    }
-    size_t j = 0;  // Next boundary as an end candidate (start = b - D).
-    while (j <= count && boundary(j) - duration <= s_lo) {
-      ++j;
-    }
-    constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
-    for (;;) {
-      const int64_t ci = i <= count ? boundary(i) : kNone;
-      const int64_t cj = j <= count ? boundary(j) - duration : kNone;
-      const int64_t c = std::min(ci, cj);
-      if (c >= s_hi) {
-        break;
-      }
-      consider(c);
-      if (ci == c) {
-        ++i;
-      }
-      if (cj == c) {
-        ++j;
-      }
-    }
-    if (s_hi > s_lo) {
-      consider(s_hi);
+    if (regular && step > 0 && duration % step == 0 && (s_lo - run_start) % step == 0 &&
+        (s_hi - run_start) % step == 0) {
+      search_regular_run(run, static_cast<size_t>((s_lo - run_start) / step),
+                         static_cast<size_t>((s_hi - run_start) / step),
+                         static_cast<size_t>(duration / step), run_start, step,
+                         best);
+    } else {
+      search_run(run, count, s_lo, s_hi, duration, best);
     }
   }
-  if (!best_start) {
+  if (!best.found) {
     return std::nullopt;
   }
-  return WindowChoice{*best_start,
-                      best_integral / static_cast<double>(duration)};
+  return WindowChoice{best.start,
+                      best.integral / static_cast<double>(duration)};
 }
 
 }  // namespace lowcarb::scheduler

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "scheduler/api/http_server.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -421,6 +422,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(
   auto& acceptor = server->acceptor_;
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) {
+    // Jobs the daemon launches must not inherit the listening socket.
+    ::fcntl(acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
     acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   }
   if (!ec) {
@@ -445,6 +448,7 @@ void HttpServer::accept() {
       return;
     }
     if (!ec) {
+      ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
       std::make_shared<Session>(std::move(socket), shared_)->start();
     }
     accept();

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "scheduler/api/unix_socket_server.h"
 
+#include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -158,12 +162,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool timed_out_ = false;
 };
 
-// True when something accepts connections at `path`.
-bool socket_answers(asio::io_context& io, const std::string& path) {
-  Socket probe(io);
-  error_code ec;
-  probe.connect(asio::local::stream_protocol::endpoint(path), ec);
-  return !ec;
+// True when a live daemon answers a ping at `path` within a second. A
+// socket that accepts connections but never answers (a listening socket
+// some leftover process inherited) does not count.
+bool socket_answers(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return false;
+  }
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, path.data(),
+              std::min(path.size(), sizeof address.sun_path - 1));
+  bool answered = false;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address),
+                sizeof address) == 0) {
+    const char ping[] = "{\"op\":\"ping\"}\n";
+    if (::send(fd, ping, sizeof ping - 1, MSG_NOSIGNAL) > 0) {
+      pollfd p{fd, POLLIN, 0};
+      char byte = 0;
+      answered = ::poll(&p, 1, 1000) == 1 && ::recv(fd, &byte, 1, 0) == 1;
+    }
+  }
+  ::close(fd);
+  return answered;
 }
 
 }  // namespace
@@ -242,7 +264,7 @@ Result<std::unique_ptr<UnixSocketServer>> UnixSocketServer::create(
                       "not replacing it",
                       path));
     }
-    if (socket_answers(io, path)) {
+    if (socket_answers(path)) {
       return make_error(
           ErrorCode::kConflict,
           fmt::format("another process is serving the socket {}", path));
@@ -256,6 +278,9 @@ Result<std::unique_ptr<UnixSocketServer>> UnixSocketServer::create(
   auto& acceptor = server->acceptor_;
   acceptor.open(asio::local::stream_protocol(), ec);
   if (!ec) {
+    // Jobs the daemon launches must not inherit the listening socket (they
+    // would keep it open, and answering connects, after the daemon died).
+    ::fcntl(acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
     // The socket is created with the umask's mode: make it 0660 from the
     // start so there is no window in which others may connect.
     mode_t old_mask = ::umask(0117);
@@ -290,6 +315,8 @@ void UnixSocketServer::accept() {
       return;
     }
     if (!ec) {
+      // Jobs the daemon launches must not inherit client connections.
+      ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
       auto peer = peer_credentials(socket.native_handle());
       if (!peer) {
         logger()->warn("dropping a connection: {}", peer.error().message);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// `lowcarb exec-wrapper --status-file F [--uid U] [--gid G] -- ARGV...`: the
+// `lowcarb exec-wrapper --status-file F [--started-file S] [--uid U]
+// [--gid G] -- ARGV...`: the
 // hidden supervisor LocalExecutor runs every job under (see
 // executors/exec_wrapper.h). Not meant to be typed by people.
 #include <CLI/CLI.hpp>
@@ -19,6 +20,8 @@ void add_exec_wrapper_command(CLI::App& app, CliContext& context) {
   sub->add_option("--status-file", options->status_file,
                   "Where to write the job's exit status (JSON)")
       ->required();
+  sub->add_option("--started-file", options->started_file,
+                  "Written (naming the wrapper) before the job is forked");
   sub->add_option("--uid", *uid, "Run the job as this user id (root only)");
   sub->add_option("--gid", *gid, "Run the job as this group id (root only)");
   sub->add_option("command", options->argv, "The job: program and arguments")

@@ -84,21 +84,22 @@ Result<std::unique_ptr<Database>> open_state_db(const config::Config& config) {
       (std::filesystem::path(config.state_dir) / "lowcarb.db").string());
 }
 
-nlohmann::json value_json(const std::optional<double>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+nlohmann::ordered_json value_json(const std::optional<double>& value) {
+  return value ? nlohmann::ordered_json(*value)
+               : nlohmann::ordered_json(nullptr);
 }
 
 void print_json(std::ostream& out, const std::vector<ZoneResult>& results) {
-  nlohmann::json zones = nlohmann::json::array();
+  nlohmann::ordered_json zones = nlohmann::ordered_json::array();
   for (const auto& result : results) {
     const auto& series = result.series;
-    nlohmann::json points = nlohmann::json::array();
+    nlohmann::ordered_json points = nlohmann::ordered_json::array();
     for (const auto& point : series.points) {
       points.push_back({{"start", format_utc(point.start)},
                         {"end", format_utc(point.end)},
                         {"gco2_per_kwh", value_json(point.gco2_per_kwh)}});
     }
-    nlohmann::json lowest = nullptr;
+    nlohmann::ordered_json lowest = nullptr;
     if (result.lowest) {
       lowest = {{"start", format_utc(result.lowest->start)},
                 {"end", format_utc(result.lowest->end)},
@@ -112,7 +113,7 @@ void print_json(std::ostream& out, const std::vector<ZoneResult>& results) {
                      {"points", points},
                      {"lowest_window", lowest}});
   }
-  out << nlohmann::json{{"zones", zones}}.dump(2) << "\n";
+  out << nlohmann::ordered_json{{"zones", zones}}.dump(2) << "\n";
 }
 
 void print_csv(std::ostream& out, const std::vector<ZoneResult>& results) {

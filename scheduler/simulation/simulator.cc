@@ -214,7 +214,6 @@ Result<SimulationResult> run_simulation(const Workload& workload,
     per_job[i].state = "rejected";
   }
 
-  const bool per_zone_peaks = zones.size() > 1;
   TimePoint now = first_submit;
   size_t next = 0;
   while (true) {
@@ -247,33 +246,29 @@ Result<SimulationResult> run_simulation(const Workload& workload,
     }
     scheduler.tick(now);
     ++result.events;
-    if (per_zone_peaks) {
-      std::map<std::string, int> running;
-      for (const auto& [id, job] : scheduler.active_jobs()) {
-        if (job.state == JobState::kRunning) {
-          ++running[job.zone];
-        }
-      }
-      for (const auto& [zone, count] : running) {
-        result.peak_running[zone] = std::max(result.peak_running[zone], count);
-      }
-    } else {
-      result.peak_running[zones.front()] =
-          std::max(result.peak_running[zones.front()], executor.running());
-    }
 
     TimePoint next_time = TimePoint::max();
     if (next < workload.jobs.size()) {
       next_time = workload.jobs[next].submit;
     }
-    if (auto completion = executor.next_completion()) {
-      next_time = std::min(next_time, *completion);
+    // A completion changes no decision unless zones have capacity limits:
+    // the next tick's poll finishes the job at its exact end (finish_job
+    // meters to RunStatus::ended_at), so completions are not events.
+    if (options.capacity > 0) {
+      if (auto completion = executor.next_completion()) {
+        next_time = std::min(next_time, *completion);
+      }
     }
     if (!scheduler.active_jobs().empty()) {
       next_time = std::min(next_time, scheduler.next_event(now, false));
     }
     if (next_time == TimePoint::max()) {
-      break;
+      // Only running jobs left and nothing planned: wake at their ends.
+      if (auto completion = executor.next_completion()) {
+        next_time = *completion;
+      } else {
+        break;
+      }
     }
     // Everything due at `now` was done by this tick; never stand still.
     now = std::max(next_time, now + Duration(1));
@@ -308,6 +303,25 @@ Result<SimulationResult> run_simulation(const Workload& workload,
     }
   }
   result.mean_delay_hours = result.jobs > 0 ? delay_hours_sum / result.jobs : 0;
+  // Peak concurrency per zone by a sweep over [start, end) (an upper bound
+  // for paused jobs, whose pauses are not subtracted).
+  std::map<std::string, std::vector<std::pair<TimePoint, int>>> changes;
+  for (const auto& job : per_job) {
+    if (job.start && job.end) {
+      changes[job.zone].push_back({*job.start, +1});
+      changes[job.zone].push_back({*job.end, -1});
+    }
+  }
+  for (auto& [zone, list] : changes) {
+    std::sort(list.begin(), list.end());  // Ends (-1) before starts at ties.
+    int running = 0;
+    int peak = 0;
+    for (const auto& change : list) {
+      running += change.second;
+      peak = std::max(peak, running);
+    }
+    result.peak_running[zone] = peak;
+  }
   result.per_job = std::move(per_job);
   return result;
 }

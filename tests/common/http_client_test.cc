@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "common/curl_http_client.h"
-
 #include <gtest/gtest.h>
+
+#include "common/curl_http_client.h"
 
 namespace lowcarb {
 namespace {

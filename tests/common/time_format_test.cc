@@ -107,8 +107,8 @@ TEST(DurationTest, ParsesIso8601Forms) {
 }
 
 TEST(DurationTest, RejectsBadDurations) {
-  for (const char* text : {"", "-5m", "5", "h", "5x", "P1M", "P1Y", "1.5h",
-                           "PT", "P", "1h30"}) {
+  for (const char* text :
+       {"", "-5m", "5", "h", "5x", "P1M", "P1Y", "1.5h", "PT", "P", "1h30"}) {
     if (std::string(text) == "5") {
       continue;  // Plain numbers are seconds.
     }
@@ -147,10 +147,10 @@ TEST(LocalTimeTest, LondonSpringForwardDay) {
   EXPECT_EQ(2, after->hour);
   EXPECT_EQ(hours(1), after->utc_offset);
   // The local day has 23 hours.
-  auto midnight = from_local({2026, 3, 29, 0, 0, 0, 0, seconds(0)},
-                             "Europe/London");
-  auto next = from_local({2026, 3, 30, 0, 0, 0, 0, seconds(0)},
-                         "Europe/London");
+  auto midnight =
+      from_local({2026, 3, 29, 0, 0, 0, 0, seconds(0)}, "Europe/London");
+  auto next =
+      from_local({2026, 3, 30, 0, 0, 0, 0, seconds(0)}, "Europe/London");
   ASSERT_OK(midnight);
   ASSERT_OK(next);
   EXPECT_EQ(hours(23), *next - *midnight);
@@ -158,8 +158,8 @@ TEST(LocalTimeTest, LondonSpringForwardDay) {
 
 TEST(LocalTimeTest, LondonGapTimeMovesForward) {
   // 01:30 local does not exist on 2026-03-29; it becomes 02:30 BST.
-  auto in_gap = from_local({2026, 3, 29, 0, 1, 30, 0, seconds(0)},
-                           "Europe/London");
+  auto in_gap =
+      from_local({2026, 3, 29, 0, 1, 30, 0, seconds(0)}, "Europe/London");
 
   ASSERT_OK(in_gap);
   EXPECT_EQ("2026-03-29T01:30:00Z", format_utc(*in_gap));
@@ -167,12 +167,12 @@ TEST(LocalTimeTest, LondonGapTimeMovesForward) {
 
 TEST(LocalTimeTest, NewYorkFallBackDay) {
   // 2026-11-01: 02:00 EDT becomes 01:00 EST; the local day has 25 hours.
-  auto midnight = from_local({2026, 11, 1, 0, 0, 0, 0, seconds(0)},
-                             "America/New_York");
-  auto next = from_local({2026, 11, 2, 0, 0, 0, 0, seconds(0)},
-                         "America/New_York");
-  auto repeated = from_local({2026, 11, 1, 0, 1, 30, 0, seconds(0)},
-                             "America/New_York");
+  auto midnight =
+      from_local({2026, 11, 1, 0, 0, 0, 0, seconds(0)}, "America/New_York");
+  auto next =
+      from_local({2026, 11, 2, 0, 0, 0, 0, seconds(0)}, "America/New_York");
+  auto repeated =
+      from_local({2026, 11, 1, 0, 1, 30, 0, seconds(0)}, "America/New_York");
 
   ASSERT_OK(midnight);
   ASSERT_OK(next);

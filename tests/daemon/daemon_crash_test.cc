@@ -64,7 +64,7 @@ planner:
   replan_period: 15m
   safety_margin: 5m
 daemon:
-  poll_period: 200ms
+  poll_period: 1s
   sample_period: 1m
 )",
                                                    dir.file("intensity.csv")));
@@ -116,7 +116,8 @@ daemon:
         ids[job["name"]] = job["id"];
       }
     }
-    for (const std::string name : std::set<std::string>(unacknowledged)) {
+    const std::set<std::string> pending = unacknowledged;
+    for (const std::string& name : pending) {
       submit(daemon, std::stoi(name.substr(4)));
     }
   };

@@ -167,8 +167,10 @@ TEST_F(DaemonE2eTest, JobStartsAtItsPlannedCleanHourAndSucceeds) {
   start(launch());
 
   json job = submit({{"name", "waits"},
-                     {"argv", {"sh", "-c", "echo ran >> marker"}},
-                     {"duration", 600},
+                     // Runs one real second = one scheduled hour, so the
+                     // tracker meters it while it runs.
+                     {"argv", {"sh", "-c", "sleep 1; echo ran >> marker"}},
+                     {"duration", 3600},
                      {"zones", {"DE"}},
                      {"power_watts", 200},
                      {"deadline", "+12h"}});
@@ -216,6 +218,8 @@ TEST_F(DaemonE2eTest, PausesResumesAndCancelsARunningInterruptibleJob) {
                      {"deadline", "+48h"}});
   const std::string id = job["id"];
   ASSERT_TRUE(reaches(id, "running")) << daemon_->log();
+  ASSERT_TRUE(
+      wait_until([&] { return read_file(work_ + "/p") == "start\n"; }, kWait));
 
   auto paused = daemon_->call({{"op", "pause"}, {"id", id}});
   ASSERT_OK(paused);
@@ -442,7 +446,9 @@ TEST_F(DaemonE2eTest, ProviderTokenNeverAppearsInTheLog) {
   daemon_->stop();
 
   const std::string log = daemon_->log();
-  EXPECT_THAT(log, HasSubstr("em"));  // The provider was tried and logged.
+  // The provider was asked (and failed) with the token, and that was logged.
+  EXPECT_THAT(log, HasSubstr(fmt::format("127.0.0.1:{}", dead_port)));
+  EXPECT_THAT(log, HasSubstr("provider em failed"));
   EXPECT_THAT(log, Not(HasSubstr(token)));
 }
 

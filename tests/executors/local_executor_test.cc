@@ -6,6 +6,9 @@
 
 #include <signal.h>
 
+#include <filesystem>
+#include <functional>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -34,6 +37,9 @@ class FakeProcessSpawner final : public ProcessSpawner {
 
   Result<ProcessIdentity> spawn(const SpawnRequest& request) override {
     requests.push_back(request);
+    if (before_spawn) {
+      before_spawn(request);
+    }
     const pid_t pid = next_pid++;
     ProcStat stat;
     stat.pid = pid;
@@ -42,8 +48,14 @@ class FakeProcessSpawner final : public ProcessSpawner {
     stat.state = 'S';
     stat.start_ticks = 1000 + static_cast<uint64_t>(pid);
     stat.utime_ticks = 150;
+    const ProcessIdentity identity{pid, stat.start_ticks};
+    if (call_hook && request.on_identified) {
+      if (auto recorded = request.on_identified(identity); !recorded) {
+        return tl::unexpected(recorded.error());  // It never runs.
+      }
+    }
     processes[pid] = stat;
-    return ProcessIdentity{pid, stat.start_ticks};
+    return identity;
   }
   Result<ProcStat> stat(pid_t pid) override {
     auto it = processes.find(pid);
@@ -61,7 +73,7 @@ class FakeProcessSpawner final : public ProcessSpawner {
   }
   Status signal_group(pid_t pgrp, int signal) override {
     signals.push_back({pgrp, true, signal});
-    if (signal == SIGKILL) {
+    if (signal == SIGKILL || (signal == SIGSTOP && exits_on_stop)) {
       processes.erase(pgrp);
     }
     return ok_status();
@@ -78,6 +90,9 @@ class FakeProcessSpawner final : public ProcessSpawner {
 
   pid_t next_pid = 4000;
   bool survives_signals = false;
+  bool exits_on_stop = false;  // The job ends just as SIGSTOP is sent.
+  bool call_hook = true;       // Whether spawn() calls request.on_identified.
+  std::function<void(const SpawnRequest&)> before_spawn;
   std::map<pid_t, ProcStat> processes;
   std::vector<SpawnRequest> requests;
   std::vector<Signal> signals;
@@ -123,7 +138,8 @@ TEST_F(LocalExecutorTest, StartRunsTheJobUnderTheWrapperWithItsEnvironment) {
   const auto& request = spawner_.requests[0];
   EXPECT_THAT(request.argv,
               ElementsAre("/bin/true", "exec-wrapper", "--status-file",
-                          executor->status_file("job-1", 0), "--", "train",
+                          executor->status_file("job-1", 0), "--started-file",
+                          executor->started_file("job-1", 0), "--", "train",
                           "--epochs", "3"));
   EXPECT_EQ("bar", request.env.at("FOO"));
   EXPECT_EQ("job-1", request.env.at("LOWCARB_JOB_ID"));
@@ -377,6 +393,102 @@ TEST_F(LocalExecutorTest, FindReturnsTheHandleOfAStartedSegment) {
   EXPECT_EQ(*handle, **found);
   ASSERT_OK(other);
   EXPECT_FALSE(other->has_value());
+}
+
+TEST_F(LocalExecutorTest, StopPauseOfAJobThatEndsMeanwhileIsAConflict) {
+  auto executor = make();
+  auto handle = executor->start(spec(), kStart);
+  ASSERT_OK(handle);
+  spawner_.exits_on_stop = true;
+
+  auto paused = executor->pause(*handle, PauseMode::kStop);
+
+  ASSERT_FALSE(paused);
+  EXPECT_EQ(ErrorCode::kConflict, paused.error().code);
+}
+
+TEST_F(LocalExecutorTest, WritesTheIntentBeforeSpawningAndTheRecordBeforeExec) {
+  auto executor = make();
+  bool intent_before_spawn = false;
+  spawner_.before_spawn = [&](const SpawnRequest&) {
+    intent_before_spawn =
+        std::filesystem::exists(executor->intent_file("job-1", 0));
+  };
+
+  auto handle = executor->start(spec(), kStart);
+
+  ASSERT_OK(handle);
+  EXPECT_TRUE(intent_before_spawn);
+  EXPECT_TRUE(std::filesystem::exists(temp_.file("local/4000-5000.json")));
+}
+
+TEST_F(LocalExecutorTest, RecordsAfterSpawnWhenTheSpawnerHasNoHook) {
+  spawner_.call_hook = false;
+  auto executor = make();
+
+  auto handle = executor->start(spec(), kStart);
+  auto found = executor->find("job-1", 0);
+
+  ASSERT_OK(handle);
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(*handle, **found);
+}
+
+TEST_F(LocalExecutorTest, FailedRunRecordWriteMeansNoLaunch) {
+  auto executor = make();
+  // A directory where the run record should go makes its rename fail.
+  std::filesystem::create_directories(temp_.file("local/4000-5000.json/x"));
+
+  auto handle = executor->start(spec(), kStart);
+
+  ASSERT_FALSE(handle);
+  EXPECT_EQ(ErrorCode::kUnavailable, handle.error().code);
+  EXPECT_TRUE(spawner_.processes.empty());
+}
+
+TEST_F(LocalExecutorTest, FindSkipsALaunchThatEndedWithoutStartedFile) {
+  auto executor = make();
+  auto handle = executor->start(spec(), kStart);
+  ASSERT_OK(handle);
+  spawner_.processes.clear();  // Exited before its wrapper got to the job.
+
+  auto found = executor->find("job-1", 0);
+
+  ASSERT_OK(found);
+  EXPECT_FALSE(found->has_value());
+  EXPECT_FALSE(std::filesystem::exists(temp_.file("local/4000-5000.json")));
+}
+
+TEST_F(LocalExecutorTest, FindReturnsAnEndedLaunchWhoseWrapperStartedTheJob) {
+  auto executor = make();
+  auto handle = executor->start(spec(), kStart);
+  ASSERT_OK(handle);
+  ASSERT_OK(write_started_record(executor->started_file("job-1", 0),
+                                 ProcessIdentity{4000, 5000}));
+  spawner_.processes.clear();
+
+  auto found = executor->find("job-1", 0);
+
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(*handle, **found);
+}
+
+TEST_F(LocalExecutorTest, FindPrefersTheLaunchThatRan) {
+  auto executor = make();
+  auto never_ran = executor->start(spec(), kStart);
+  ASSERT_OK(never_ran);
+  spawner_.processes.erase(4000);
+  clock_.advance(Duration{60});
+  auto ran = executor->start(spec(), kStart);
+  ASSERT_OK(ran);
+
+  auto found = executor->find("job-1", 0);
+
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(*ran, **found);
 }
 
 TEST(LocalExecutorNamesTest, ParsesSignalNames) {

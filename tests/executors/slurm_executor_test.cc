@@ -510,5 +510,111 @@ TEST_F(SlurmExecutorTest, UsageReadsCpuTimeAndEnergyFromSacct) {
   EXPECT_DOUBLE_EQ(5000, *usage->energy_joules);
 }
 
+TEST_F(SlurmExecutorTest, LiveUsageReadsRunningStepsWithSstat) {
+  runner_.push_result(ok(kConfigNoAccounting));
+  runner_.push_result(
+      ok("17.batch|1|00:00:04|cpu=00:00:04,energy=0,mem=1M|0\n"));
+  auto executor = make();
+
+  auto live = executor.live_usage(handle());
+
+  ASSERT_OK(live);
+  ASSERT_EQ(1u, live->steps.size());
+  EXPECT_DOUBLE_EQ(4, live->steps[0].cpu_seconds);
+  EXPECT_FALSE(live->final_usage);
+  EXPECT_FALSE(live->energy_gathered);
+  EXPECT_THAT(argv(1), ElementsAre("sstat", "-a", "-j", "17", "--noheader",
+                                   "--parsable2",
+                                   "--format=JobID,NTasks,AveCPU,"
+                                   "TRESUsageInTot,ConsumedEnergyRaw"));
+  EXPECT_EQ("/srv/alpha/slurm.conf",
+            runner_.commands_run()[1].env.at("SLURM_CONF"));
+}
+
+TEST_F(SlurmExecutorTest, LiveUsageOfEndedJobWithoutAccountingHasNoSteps) {
+  runner_.push_result(ok(kConfigNoAccounting));
+  runner_.push_result(
+      ProcessResult{0, "", "sstat: error: No steps running for job 17\n"});
+  auto executor = make();
+
+  auto live = executor.live_usage(handle());
+
+  ASSERT_OK(live);
+  EXPECT_TRUE(live->steps.empty());
+  EXPECT_FALSE(live->final_usage);
+  EXPECT_EQ(2u, runner_.commands_run().size());  // No sacct to ask.
+}
+
+TEST_F(SlurmExecutorTest, LiveUsageOfEndedJobReadsFinalTotalsFromSacct) {
+  runner_.push_result(
+      ok("AccountingStorageType = accounting_storage/slurmdbd\n"
+         "AcctGatherEnergyType = acct_gather_energy/ipmi\n"));
+  runner_.push_result(ok(""));
+  runner_.push_result(
+      ok("17|COMPLETED|0:0|1|2|00:02:00|480|5000\n"
+         "17.batch|COMPLETED|0:0|1|2|00:02:00|480|5000\n"));
+  auto executor = make();
+
+  auto live = executor.live_usage(handle());
+
+  ASSERT_OK(live);
+  ASSERT_TRUE(live->final_usage);
+  EXPECT_DOUBLE_EQ(120, live->final_usage->cpu_seconds);
+  EXPECT_DOUBLE_EQ(5000, *live->final_usage->energy_joules);
+  EXPECT_TRUE(live->energy_gathered);
+  EXPECT_TRUE(live->energy_covers_gpus);
+  EXPECT_EQ("sacct", argv(2)[0]);
+}
+
+TEST_F(SlurmExecutorTest, LiveUsageOfPendingJobHasNoFinalTotals) {
+  runner_.push_result(
+      ok("AccountingStorageType = accounting_storage/slurmdbd\n"));
+  runner_.push_result(ok(""));
+  runner_.push_result(ok("17|PENDING|0:0|Unknown|Unknown|00:00:00|0|0\n"));
+  auto executor = make();
+
+  auto live = executor.live_usage(handle());
+
+  ASSERT_OK(live);
+  EXPECT_TRUE(live->steps.empty());
+  EXPECT_FALSE(live->final_usage);
+}
+
+TEST_F(SlurmExecutorTest, LiveUsageWithControllerDownIsUnavailable) {
+  runner_.push_result(ok(kConfigNoAccounting));
+  runner_.push_result(fail(1, kControllerDown));
+  auto executor = make();
+
+  auto live = executor.live_usage(handle());
+
+  ASSERT_FALSE(live);
+  EXPECT_EQ(ErrorCode::kUnavailable, live.error().code);
+  EXPECT_THAT(live.error().message, HasSubstr("sstat"));
+}
+
+TEST_F(SlurmExecutorTest, AllocationReadsScontrolShowJob) {
+  runner_.push_result(
+      ok("JobId=17 JobState=RUNNING Restarts=0 NumCPUs=4 "
+         "TRES=cpu=4,node=1,billing=4,gres/gpu=1 OverSubscribe=OK\n"));
+  auto executor = make();
+
+  auto allocation = executor.allocation(handle());
+
+  ASSERT_OK(allocation);
+  EXPECT_EQ(4, allocation->cpus);
+  EXPECT_EQ(1, allocation->gpus);
+  EXPECT_THAT(argv(0), ElementsAre("scontrol", "show", "job", "-o", "17"));
+}
+
+TEST_F(SlurmExecutorTest, AllocationOfForgottenJobIsNotFound) {
+  runner_.push_result(fail(1, kUnknownJob));
+  auto executor = make();
+
+  auto allocation = executor.allocation(handle());
+
+  ASSERT_FALSE(allocation);
+  EXPECT_EQ(ErrorCode::kNotFound, allocation.error().code);
+}
+
 }  // namespace
 }  // namespace lowcarb::executors

@@ -342,5 +342,144 @@ TEST(SlurmOutputTest, ClassifiesSlurmErrorMessages) {
   EXPECT_EQ(ErrorCode::kUnavailable, classify_slurm_error("something odd"));
 }
 
+// Captured from Slurm 22.05 on the test cluster (scripts/slurm-cluster):
+// `sstat -a -j 6 --noheader --parsable2 --format=JobID,NTasks,AveCPU,
+// TRESUsageInTot,ConsumedEnergyRaw` while `srun -n 2` ran in the batch
+// step; the CPU times are edited up from zero to make the sums visible.
+constexpr const char* kSstatTwoSteps =
+    "6.batch|1|00:00:03|cpu=00:00:03,energy=0,fs/disk=27743,mem=10676K,"
+    "pages=2,vmem=219444K|0\n"
+    "6.0|2|00:00:05|cpu=00:00:10,energy=0,fs/disk=7962,mem=3228K,pages=0,"
+    "vmem=5184K|0\n";
+
+const std::vector<std::string> kSstatFields = {
+    "JobID", "NTasks", "AveCPU", "TRESUsageInTot", "ConsumedEnergyRaw"};
+
+TEST(SlurmOutputTest, ReadsTotalCpuTimeAndMemoryOfEveryRunningStep) {
+  auto steps = parse_sstat(kSstatTwoSteps, "6", kSstatFields);
+
+  ASSERT_OK(steps);
+  ASSERT_EQ(2u, steps->size());
+  EXPECT_EQ("6.batch", (*steps)[0].step_id);
+  EXPECT_DOUBLE_EQ(3, (*steps)[0].cpu_seconds);
+  EXPECT_EQ(10676u * 1024u, (*steps)[0].rss_bytes);
+  // TRESUsageInTot sums the tasks; AveCPU (5 s) is per task.
+  EXPECT_EQ("6.0", (*steps)[1].step_id);
+  EXPECT_DOUBLE_EQ(10, (*steps)[1].cpu_seconds);
+  // Without an energy plugin Slurm prints 0, which is a value; the meter
+  // decides from AcctGatherEnergyType whether it means anything.
+  ASSERT_TRUE((*steps)[1].energy_joules.has_value());
+  EXPECT_DOUBLE_EQ(0, *(*steps)[1].energy_joules);
+}
+
+TEST(SlurmOutputTest, FallsBackToAverageCpuTimesTasksWithoutTresUsage) {
+  auto steps =
+      parse_sstat("9.0|4|01:00:00||18446744073709551614\n", "9", kSstatFields);
+
+  ASSERT_OK(steps);
+  ASSERT_EQ(1u, steps->size());
+  EXPECT_DOUBLE_EQ(4 * 3600, (*steps)[0].cpu_seconds);
+  EXPECT_FALSE((*steps)[0].energy_joules.has_value());  // NO_VAL64.
+}
+
+TEST(SlurmOutputTest, ReadsMeasuredStepEnergyAndSkipsOtherJobs) {
+  auto steps = parse_sstat(
+      "61.batch|1|00:10:00|cpu=00:10:00,energy=41000,mem=2G|41000\n"
+      "612.batch|1|00:00:01|cpu=00:00:01,energy=1,mem=1M|1\n",
+      "61", kSstatFields);
+
+  ASSERT_OK(steps);
+  ASSERT_EQ(1u, steps->size());
+  EXPECT_DOUBLE_EQ(600, (*steps)[0].cpu_seconds);
+  EXPECT_DOUBLE_EQ(41000, *(*steps)[0].energy_joules);
+  EXPECT_EQ(2ull << 30, (*steps)[0].rss_bytes);
+}
+
+TEST(SlurmOutputTest, NoRunningStepIsAnEmptyList) {
+  // sstat then says "No steps running for job 6" on stderr and exits 0.
+  auto steps = parse_sstat("", "6", kSstatFields);
+
+  ASSERT_OK(steps);
+  EXPECT_TRUE(steps->empty());
+}
+
+TEST(SlurmOutputTest, SstatStepReportingNoValueCpuTimeIsSkipped) {
+  // A batch step that is ending reports NO_VAL64 milliseconds of CPU time
+  // (seen on 22.05); the other step still counts.
+  auto steps = parse_sstat(
+      "6.batch|1|213503982334-14:25:51|cpu=213503982334-14:25:51,mem=1K|0\n"
+      "6.0|1|00:00:05|cpu=00:00:05,mem=2K|0\n",
+      "6", kSstatFields);
+  ASSERT_TRUE(steps.has_value()) << steps.error().message;
+  ASSERT_EQ(1u, steps->size());
+  EXPECT_EQ("6.0", (*steps)[0].step_id);
+  EXPECT_DOUBLE_EQ(5, (*steps)[0].cpu_seconds);
+}
+
+TEST(SlurmOutputTest, RejectsSstatLineWithoutCpuTimeNamingTheStep) {
+  auto wrong_count = parse_sstat("6.batch|1|00:00:01\n", "6", kSstatFields);
+  ASSERT_FALSE(wrong_count);
+  EXPECT_THAT(wrong_count.error().message, HasSubstr("sstat output line 1"));
+
+  auto no_cpu = parse_sstat("6.batch|1|junk|mem=1K|0\n", "6", kSstatFields);
+  ASSERT_FALSE(no_cpu);
+  EXPECT_THAT(no_cpu.error().message, HasSubstr("6.batch"));
+}
+
+// Captured from Slurm 22.05 (scontrol show job -o) on the test cluster: a
+// job submitted with --exclusive, shortened.
+constexpr const char* kShowJobExclusive =
+    "JobId=4 JobName=wrap UserId=root(0) GroupId=root(0) JobState=RUNNING "
+    "Reason=None Dependency=(null) Requeue=1 Restarts=0 BatchFlag=1 "
+    "ExitCode=0:0 RunTime=00:00:01 TimeLimit=00:10:00 NodeList=vm "
+    "BatchHost=vm NumNodes=1 NumCPUs=2 NumTasks=1 CPUs/Task=1 "
+    "ReqB:S:C:T=0:0:*:* TRES=cpu=2,node=1,billing=2 Socks/Node=* "
+    "OverSubscribe=NO Contiguous=0 Licenses=(null) Network=(null) "
+    "Command=(null) WorkDir=/tmp/c/jobs Power= \n";
+
+TEST(SlurmOutputTest, ReadsAllocatedCpusAndExclusivityFromScontrol) {
+  auto allocation = parse_allocation(kShowJobExclusive);
+
+  ASSERT_OK(allocation);
+  EXPECT_EQ(2, allocation->cpus);
+  EXPECT_EQ(0, allocation->gpus);
+  EXPECT_TRUE(allocation->exclusive);
+  EXPECT_EQ(0, allocation->restarts);
+}
+
+TEST(SlurmOutputTest, ReadsAllocatedGpusTheirTypeAndRestarts) {
+  auto allocation = parse_allocation(
+      "JobId=8 JobState=RUNNING Restarts=2 NumCPUs=16 "
+      "TRES=cpu=16,mem=64G,node=1,billing=16,gres/gpu=4,gres/gpu:a100=4 "
+      "OverSubscribe=OK\n");
+
+  ASSERT_OK(allocation);
+  EXPECT_EQ(16, allocation->cpus);
+  EXPECT_EQ(4, allocation->gpus);  // Not 8: the typed entry repeats them.
+  EXPECT_EQ("a100", allocation->gpu_type);
+  EXPECT_FALSE(allocation->exclusive);
+  EXPECT_EQ(2, allocation->restarts);
+}
+
+TEST(SlurmOutputTest, AllocationWithoutNumCpusIsAnError) {
+  auto allocation = parse_allocation("JobId=8 JobState=PENDING\n");
+
+  ASSERT_FALSE(allocation);
+  EXPECT_EQ(ErrorCode::kInvalidArgument, allocation.error().code);
+}
+
+TEST(SlurmOutputTest, ReadsTheEnergyPluginFromShowConfig) {
+  auto none =
+      parse_show_config("AcctGatherEnergyType    = acct_gather_energy/none\n");
+  EXPECT_FALSE(none.gathers_energy());
+  auto rapl =
+      parse_show_config("AcctGatherEnergyType    = acct_gather_energy/rapl\n");
+  EXPECT_TRUE(rapl.gathers_energy());
+  EXPECT_FALSE(rapl.energy_covers_gpus());
+  auto ipmi =
+      parse_show_config("AcctGatherEnergyType    = acct_gather_energy/ipmi\n");
+  EXPECT_TRUE(ipmi.energy_covers_gpus());
+}
+
 }  // namespace
 }  // namespace lowcarb::executors

@@ -7,7 +7,8 @@ namespace lowcarb::fakes {
 
 using executors::RunState;
 
-std::string FakeExecutor::job_of(const executors::ExecutorHandle& handle) const {
+std::string FakeExecutor::job_of(
+    const executors::ExecutorHandle& handle) const {
   auto colon = handle.native_id.find(':');
   return handle.native_id.substr(0, colon);
 }
@@ -95,15 +96,16 @@ void FakeExecutor::add_launched(const std::string& job_id, int segment) {
 }
 
 int FakeExecutor::count(const std::string& what) const {
-  return static_cast<int>(std::count_if(
-      calls_.begin(), calls_.end(), [&](const Call& c) { return c.what == what; }));
+  return static_cast<int>(
+      std::count_if(calls_.begin(), calls_.end(),
+                    [&](const Call& c) { return c.what == what; }));
 }
 
-int FakeExecutor::count(const std::string& what, const std::string& job_id) const {
-  return static_cast<int>(
-      std::count_if(calls_.begin(), calls_.end(), [&](const Call& c) {
-        return c.what == what && c.job_id == job_id;
-      }));
+int FakeExecutor::count(const std::string& what,
+                        const std::string& job_id) const {
+  return static_cast<int>(std::count_if(
+      calls_.begin(), calls_.end(),
+      [&](const Call& c) { return c.what == what && c.job_id == job_id; }));
 }
 
 }  // namespace lowcarb::fakes

@@ -10,29 +10,29 @@
 
 #include "common/result.h"
 
-#define EXPECT_OK(expr)                                                \
-  do {                                                                 \
-    const auto& lowcarb_result_ = (expr);                              \
-    EXPECT_TRUE(lowcarb_result_.has_value())                           \
-        << #expr << ": " << lowcarb_result_.error().message;           \
+#define EXPECT_OK(expr)                                      \
+  do {                                                       \
+    const auto& lowcarb_result_ = (expr);                    \
+    EXPECT_TRUE(lowcarb_result_.has_value())                 \
+        << #expr << ": " << lowcarb_result_.error().message; \
   } while (false)
 
-#define ASSERT_OK(expr)                                                \
-  do {                                                                 \
-    const auto& lowcarb_result_ = (expr);                              \
-    ASSERT_TRUE(lowcarb_result_.has_value())                           \
-        << #expr << ": " << lowcarb_result_.error().message;           \
+#define ASSERT_OK(expr)                                      \
+  do {                                                       \
+    const auto& lowcarb_result_ = (expr);                    \
+    ASSERT_TRUE(lowcarb_result_.has_value())                 \
+        << #expr << ": " << lowcarb_result_.error().message; \
   } while (false)
 
 // Skips the current test when ../shared/data is absent (a user's clone);
 // CI always has it.
-#define LOWCARB_REQUIRE_SHARED_DATA()                                      \
-  do {                                                                     \
-    if (!::lowcarb::testing::shared_data_available()) {                    \
-      GTEST_SKIP() << "reference data not found at "                       \
-                   << ::lowcarb::testing::shared_data_dir()                \
-                   << " (it sits beside the checkout as ../shared/data)";  \
-    }                                                                      \
+#define LOWCARB_REQUIRE_SHARED_DATA()                                     \
+  do {                                                                    \
+    if (!::lowcarb::testing::shared_data_available()) {                   \
+      GTEST_SKIP() << "reference data not found at "                      \
+                   << ::lowcarb::testing::shared_data_dir()               \
+                   << " (it sits beside the checkout as ../shared/data)"; \
+    }                                                                     \
   } while (false)
 
 namespace lowcarb::testing {

@@ -200,6 +200,10 @@ TEST_F(FallbackChainTest, DoesNotWarnForAComparableKind) {
   ASSERT_OK(chain.forecast("FR", kNow, hours(24)));
 
   EXPECT_EQ(0u, log.count("not comparable"));
+  // A provider without data for the zone is normal, not degraded.
+  EXPECT_THAT(log.text(),
+              HasSubstr("info forecast for FR: provider history failed"));
+  EXPECT_EQ(0u, log.count("warning"));
 }
 
 }  // namespace

@@ -47,7 +47,7 @@ TEST(CapacityPlannerTest, SpreadsJobsInsteadOfPilingIntoTheGreenestHour) {
   }
   EXPECT_THAT(starts, ::testing::UnorderedElementsAre(kStart + 1h, kStart + 3h,
                                                       kStart + 4h));
-  EXPECT_DOUBLE_EQ(30.0 * 3, plan->lower_bound_grams);  // All at 10 g/kWh.
+  EXPECT_DOUBLE_EQ(3 * 10.0, plan->lower_bound_grams);  // All at 10 g/kWh.
   EXPECT_DOUBLE_EQ(120.0, plan->total_grams);
 }
 

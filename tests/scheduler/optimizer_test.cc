@@ -372,11 +372,13 @@ TEST(AllowedSpansTest, WrappingRangesMergeAcrossMidnight) {
   auto spans = allowed_spans({{22, 6}}, "UTC", day, day + 48h);
 
   ASSERT_OK(spans);
-  ASSERT_EQ(2u, spans->size());
+  ASSERT_EQ(3u, spans->size());
   EXPECT_EQ(day, (*spans)[0].start);
   EXPECT_EQ(day + 6h, (*spans)[0].end);
   EXPECT_EQ(day + 22h, (*spans)[1].start);
   EXPECT_EQ(day + 30h, (*spans)[1].end);
+  EXPECT_EQ(day + 46h, (*spans)[2].start);
+  EXPECT_EQ(day + 48h, (*spans)[2].end);
 }
 
 TEST(AllowedSpansTest, RejectsAnUnknownTimeZone) {

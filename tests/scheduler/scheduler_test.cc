@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "scheduler/scheduler.h"
 
+#include <algorithm>
+#include <set>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -250,6 +253,72 @@ TEST_F(SchedulerTest, HeldJobIsNotStartedUntilReleased) {
   scheduler.tick(kMidnight + hours(3));
 
   EXPECT_EQ(1, executor_.count("start"));
+}
+
+TEST_F(SchedulerTest, ZoneWithOneSlotGivesEachJobItsOwnCleanHour) {
+  options_.zones.front().capacity = 1;
+  auto scheduler = make();
+
+  auto first = scheduler.submit(spec(hours(1), hours(12)), kMidnight);
+  auto second = scheduler.submit(spec(hours(1), hours(12)), kMidnight);
+  auto third = scheduler.submit(spec(hours(1), hours(12)), kMidnight);
+
+  ASSERT_OK(first);
+  ASSERT_OK(second);
+  ASSERT_OK(third);
+  // Only 03:00-05:00 is clean: two jobs get it, the third a dirty hour that
+  // does not overlap them.
+  std::vector<TimePoint> starts = {first->plan->start(), second->plan->start(),
+                                   third->plan->start()};
+  std::sort(starts.begin(), starts.end());
+  EXPECT_EQ(kMidnight, starts[0]);
+  EXPECT_EQ(kMidnight + hours(3), starts[1]);
+  EXPECT_EQ(kMidnight + hours(4), starts[2]);
+
+  // Re-planning keeps them apart.
+  scheduler.tick(kMidnight + minutes(1));
+  std::set<TimePoint> replanned;
+  for (const auto& [id, job] : scheduler.active_jobs()) {
+    if (job.plan && job.state == JobState::kQueued) {
+      replanned.insert(job.plan->start());
+    }
+  }
+  EXPECT_EQ(2u, replanned.size());  // The 00:00 job is running.
+  EXPECT_EQ(1, executor_.count("start"));
+}
+
+TEST_F(SchedulerTest, WithoutCapacityEveryJobTakesTheCleanestHour) {
+  auto scheduler = make();
+
+  auto first = scheduler.submit(spec(hours(1), hours(12)), kMidnight);
+  auto second = scheduler.submit(spec(hours(1), hours(12)), kMidnight);
+
+  ASSERT_OK(first);
+  ASSERT_OK(second);
+  EXPECT_EQ(kMidnight + hours(3), first->plan->start());
+  EXPECT_EQ(kMidnight + hours(3), second->plan->start());
+}
+
+TEST_F(SchedulerTest, DueJobWaitsForAFreeSlotWhileAnotherOverruns) {
+  options_.zones.front().capacity = 1;
+  auto scheduler = make();
+  auto running = *scheduler.submit(spec(hours(2), hours(12)), kMidnight);
+  scheduler.tick(kMidnight + hours(3));
+  ASSERT_EQ(1, executor_.count("start", running.id));
+
+  auto waiting =
+      *scheduler.submit(spec(hours(1), hours(8)), kMidnight + hours(3));
+  EXPECT_GE(waiting.plan->start(), kMidnight + hours(5));
+
+  // The first job overruns its 2 h estimate: the second is due, but waits.
+  scheduler.tick(kMidnight + hours(5));
+  scheduler.tick(kMidnight + hours(5) + minutes(30));
+  EXPECT_EQ(0, executor_.count("start", waiting.id));
+
+  executor_.finish(running.id, 0);
+  scheduler.tick(kMidnight + hours(5) + minutes(40));
+  scheduler.tick(kMidnight + hours(5) + minutes(41));
+  EXPECT_EQ(1, executor_.count("start", waiting.id));
 }
 
 }  // namespace

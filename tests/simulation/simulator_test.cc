@@ -3,6 +3,8 @@
 // policies relate the way the theory says they must.
 #include "scheduler/simulation/simulator.h"
 
+#include <algorithm>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -247,8 +249,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(SimPolicy::kRunNow, SimPolicy::kFlexibleStart,
                       SimPolicy::kThreshold, SimPolicy::kPauseResume,
                       SimPolicy::kSpatial, SimPolicy::kOracle),
-    [](const auto& info) {
-      std::string name = to_string(info.param);
+    [](const auto& test_param) {
+      std::string name = to_string(test_param.param);
       name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
       return name;
     });
