@@ -109,4 +109,16 @@ std::optional<long long> parse_integer(std::string_view text) {
   return value;
 }
 
+std::string join(const std::vector<std::string>& items,
+                 std::string_view separator) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) {
+      out += separator;
+    }
+    out += items[i];
+  }
+  return out;
+}
+
 }  // namespace lowcarb

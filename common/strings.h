@@ -11,6 +11,10 @@ namespace lowcarb {
 
 std::vector<std::string> split(std::string_view text, char separator);
 std::string_view trim(std::string_view text);
+
+// The items with `separator` between each pair: {"a", "b"} -> "a, b".
+std::string join(const std::vector<std::string>& items,
+                 std::string_view separator = ", ");
 std::string to_lower(std::string_view text);
 bool iequals(std::string_view a, std::string_view b);
 

@@ -76,18 +76,6 @@ std::string describe(const YAML::Node& node, Show show = Show::kValue) {
   }
 }
 
-std::string join(const std::vector<std::string>& items,
-                 const std::string& separator = ", ") {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) {
-      out += separator;
-    }
-    out += item;
-  }
-  return out;
-}
-
 // One value in the document: the node, its key path ("zones[1].penalty")
 // and where its key was, for values that have no position of their own
 // (an empty value has none in yaml-cpp).

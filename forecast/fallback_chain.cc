@@ -4,24 +4,11 @@
 #include <fmt/format.h>
 
 #include "common/logging.h"
+#include "common/strings.h"
 
 namespace lowcarb::forecast {
 
-namespace {
-
-std::string join(const std::vector<std::string>& items,
-                 std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) {
-      out += separator;
-    }
-    out += item;
-  }
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 FallbackChain::FallbackChain(
     std::map<std::string, std::vector<ChainLink>> routes,

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "common/strings.h"
 #include "data/profiles.h"
 #include "forecast/resample.h"
 
@@ -12,17 +13,6 @@ namespace lowcarb::forecast {
 
 namespace {
 
-std::string join(const std::vector<std::string>& items,
-                 std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) {
-      out += separator;
-    }
-    out += item;
-  }
-  return out;
-}
 constexpr Duration kStep{3600};
 }  // namespace
 

@@ -17,18 +17,6 @@ namespace lowcarb::forecast {
 
 namespace {
 
-std::string join(const std::vector<std::string>& items,
-                 std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) {
-      out += separator;
-    }
-    out += item;
-  }
-  return out;
-}
-
 const std::vector<std::string> kLocalTypes = {"static", "profile", "history",
                                               "file"};
 const std::vector<std::string> kAllTypes = {

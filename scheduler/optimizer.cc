@@ -23,6 +23,10 @@ using std::chrono::days;
 using std::chrono::sys_days;
 using std::chrono::year_month_day;
 
+// The most pieces best_contiguous_window keeps buffered per thread (a year
+// at 5 minutes, 2.5 MB).
+constexpr size_t kKeepPieces = 105'120;
+
 // One zone's best option, scored for comparison.
 struct Candidate {
   size_t zone_index = 0;
@@ -162,8 +166,14 @@ Result<Window> best_contiguous_window(const forecast::IntensitySeries& series,
   }
   const int64_t lo = to_seconds(earliest);
   const int64_t hi = to_seconds(latest_end);
-  const auto pieces = pieces_in(series, lo, hi);
+  // A per-thread buffer: repeated queries (the CLI's forecast view, the
+  // planner) neither allocate nor fault in fresh pages for long series.
+  thread_local std::vector<Piece> pieces;
+  pieces_in(series, lo, hi, pieces);
   const auto choice = best_window(pieces, lo, hi, duration.count());
+  if (pieces.capacity() > kKeepPieces) {
+    pieces = std::vector<Piece>{};
+  }
   if (!choice) {
     return make_error(ErrorCode::kNotFound,
                       "best window: no " + format_duration(duration) +

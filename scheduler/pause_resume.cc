@@ -2,8 +2,8 @@
 #include "scheduler/pause_resume.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -82,14 +82,35 @@ struct Layout {
 // `first_entered[i]` = the open state (j = 0, k = m) at cell i entered the
 // first chunk with its block of m cells.
 struct Programme {
-  const double* cost = nullptr;         // Per cell (index i - 1); +inf unusable.
+  const double* cost = nullptr;  // Per cell (index i - 1); +inf unusable.
   const double* first_block = nullptr;  // Per cell i: block of m ending at i.
   const double* later_block = nullptr;  // Per cell i: block of `later`.
   double* open = nullptr;               // Ring (Layout::value_at).
   double* closed = nullptr;
-  uint8_t* choice = nullptr;            // Rows 1..n (Layout::choice_at).
-  uint8_t* first_entered = nullptr;     // Cells 1..n.
+  uint8_t* choice = nullptr;         // Rows 1..n (Layout::choice_at).
+  uint8_t* first_entered = nullptr;  // Cells 1..n.
 };
+
+// Per-thread buffers reused across calls, so repeated planning does not
+// allocate (and fault in fresh pages) every time. Kept up to kKeepBytes.
+struct Scratch {
+  std::vector<double> values;
+  std::vector<uint8_t> bytes;
+};
+constexpr size_t kKeepBytes = size_t{8} << 20;
+
+Scratch& thread_scratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
+// Frees a scratch that grew past kKeepBytes (a rare, very large programme).
+void trim(Scratch& scratch) {
+  if (scratch.values.capacity() * sizeof(double) + scratch.bytes.capacity() >
+      kKeepBytes) {
+    scratch = Scratch{};
+  }
+}
 
 // The ring slots of cells i, i - 1 and i - later during the forward pass.
 struct Slots {
@@ -109,7 +130,7 @@ struct Slots {
 // only, so ties keep the earlier option. Called after the row update, which
 // has already stored extend-or-later there.
 inline void enter_first_chunk(const Layout& l, const Programme& p, int64_t i,
-                       const Slots& slots, bool via_ok) {
+                              const Slots& slots, bool via_ok) {
   const double* op = p.open + l.value_at(slots.previous, 0, 0);
   double* on = p.open + l.value_at(slots.now, 0, 0);
   const int64_t m = l.m;
@@ -120,9 +141,8 @@ inline void enter_first_chunk(const Layout& l, const Programme& p, int64_t i,
     how = 1;
   }
   if (via_ok && m >= l.later_work) {
-    const double via =
-        p.closed[l.value_at(slots.back, 0, m - l.later_work)] +
-        p.later_block[i];
+    const double via = p.closed[l.value_at(slots.back, 0, m - l.later_work)] +
+                       p.later_block[i];
     if (via < best) {
       best = via;
       how = 2;
@@ -138,8 +158,7 @@ inline void enter_first_chunk(const Layout& l, const Programme& p, int64_t i,
 // Whether chunk count j at cell i may be entered by a later block.
 bool later_entry_allowed(const Layout& l, const Programme& p, int64_t i,
                          int64_t j) {
-  return i >= l.later && (!l.limited || j >= 1) &&
-         p.later_block[i] != kInf;
+  return i >= l.later && (!l.limited || j >= 1) && p.later_block[i] != kInf;
 }
 
 // The forward pass, portable version: for each cell i and chunk count j,
@@ -163,7 +182,7 @@ void forward_portable(const Layout& l, const Programme& p) {
       const bool via_ok = later_entry_allowed(l, p, i, j);
       const double* back =
           via_ok ? p.closed + l.value_at(slots.back, l.limited ? j - 1 : j,
-                                          -l.later_work)
+                                         -l.later_work)
                  : nullptr;
       for (int64_t g = 0; g < l.groups; ++g) {
         int bits = 0;
@@ -212,9 +231,9 @@ __attribute__((target("avx2"))) void forward_avx2(const Layout& l,
       double* cn = p.closed + l.value_at(slots.now, j, 0);
       uint8_t* ch = p.choice + l.choice_at(i, j, 0);
       if (later_entry_allowed(l, p, i, j)) {
-        const double* back = p.closed + l.value_at(slots.back,
-                                                   l.limited ? j - 1 : j,
-                                                   -l.later_work);
+        const double* back =
+            p.closed +
+            l.value_at(slots.back, l.limited ? j - 1 : j, -l.later_work);
         for (int64_t g = 0; g < l.groups; ++g) {
           const int64_t k = 4 * g;
           const __m256d stop = _mm256_load_pd(op + k);
@@ -371,18 +390,6 @@ std::optional<SegmentsChoice> best_segments(const std::vector<Piece>& pieces,
   if (n < work) {
     return std::nullopt;
   }
-  // Cell costs (value x seconds); +inf where there is no usable value.
-  // One forward walk over cells and pieces (sorted), no division per piece.
-  std::vector<double> cost(static_cast<size_t>(n), kInf);
-  int64_t cell = 0;
-  for (const auto& piece : pieces) {
-    while (cell < n && first_cell + cell * step < piece.start) {
-      ++cell;
-    }
-    for (; cell < n && first_cell + (cell + 1) * step <= piece.end; ++cell) {
-      cost[static_cast<size_t>(cell)] = piece.value * static_cast<double>(step);
-    }
-  }
   const int64_t m =
       std::min(work, std::max<int64_t>(1, ceil_div(options.min_chunk, step)));
   const int64_t o =
@@ -404,56 +411,72 @@ std::optional<SegmentsChoice> best_segments(const std::vector<Piece>& pieces,
   l.ring = std::max(m, later) + 1;
   l.groups = l.lanes / 4;
 
+  // All buffers come from the thread's scratch space: cell costs, prefix
+  // sums, block sums (n + 1 each), the two value rings (32-byte aligned for
+  // the vector pass; blocks are multiples of 4 doubles), back-pointers.
+  const size_t per_cell = static_cast<size_t>(n) + 1;
+  const size_t ring_size = static_cast<size_t>(l.ring * l.row);
+  const size_t choice_size =
+      static_cast<size_t>((n + 1) * chunk_count * l.groups);
+  Scratch& scratch = thread_scratch();
+  scratch.values.resize(4 * per_cell + 2 * ring_size + 4);
+  scratch.bytes.resize(choice_size + per_cell);
+  double* cost = scratch.values.data();
+  double* prefix = cost + per_cell;
+  double* first_block = prefix + per_cell;
+  double* later_block = first_block + per_cell;
+  double* rings = later_block + per_cell;
+  while (reinterpret_cast<uintptr_t>(rings) % 32 != 0) {
+    ++rings;
+  }
+  // The rings' padding is never written, so it stays +inf. Back-pointer
+  // bytes of rows 1..n are all written before they are read.
+  std::fill(cost, cost + per_cell, kInf);
+  std::fill(first_block, rings + 2 * ring_size, kInf);
+
+  // Cell costs (value x seconds); +inf where there is no usable value.
+  // One forward walk over cells and pieces (sorted), no division per piece.
+  int64_t cell = 0;
+  for (const auto& piece : pieces) {
+    while (cell < n && first_cell + cell * step < piece.start) {
+      ++cell;
+    }
+    for (; cell < n && first_cell + (cell + 1) * step <= piece.end; ++cell) {
+      cost[cell] = piece.value * static_cast<double>(step);
+    }
+  }
   // Block sums by prefix sums, in one pass: unusable cells are counted
   // separately (an inf in the prefix would turn later differences into
   // NaN), by sliding counts over the two block lengths.
-  std::vector<double> prefix(static_cast<size_t>(n) + 1, 0);
-  std::vector<double> first_block(static_cast<size_t>(n) + 1, kInf);
-  std::vector<double> later_block(static_cast<size_t>(n) + 1, kInf);
+  prefix[0] = 0;
   int64_t bad_in_first = 0;
   int64_t bad_in_later = 0;
   for (int64_t i = 1; i <= n; ++i) {
-    const size_t at = static_cast<size_t>(i);
-    const double w = cost[at - 1];
-    prefix[at] = prefix[at - 1] + (w == kInf ? 0.0 : w);
+    const double w = cost[i - 1];
+    prefix[i] = prefix[i - 1] + (w == kInf ? 0.0 : w);
     bad_in_first += w == kInf ? 1 : 0;
     bad_in_later += w == kInf ? 1 : 0;
     if (i > m) {
-      bad_in_first -= cost[static_cast<size_t>(i - 1 - m)] == kInf ? 1 : 0;
+      bad_in_first -= cost[i - 1 - m] == kInf ? 1 : 0;
     }
     if (i > later) {
-      bad_in_later -= cost[static_cast<size_t>(i - 1 - later)] == kInf ? 1 : 0;
+      bad_in_later -= cost[i - 1 - later] == kInf ? 1 : 0;
     }
     if (i >= m && bad_in_first == 0) {
-      first_block[at] = prefix[at] - prefix[static_cast<size_t>(i - m)];
+      first_block[i] = prefix[i] - prefix[i - m];
     }
     if (i >= later && bad_in_later == 0) {
-      later_block[at] = prefix[at] - prefix[static_cast<size_t>(i - later)];
+      later_block[i] = prefix[i] - prefix[i - later];
     }
   }
-  // Value rings, 32-byte aligned for the vector pass (blocks are multiples
-  // of 4 doubles). The padding is never written, so it stays +inf.
-  const size_t ring_size = static_cast<size_t>(l.ring * l.row);
-  std::vector<double> storage(2 * ring_size + 4, kInf);
-  double* aligned = storage.data();
-  while (reinterpret_cast<uintptr_t>(aligned) % 32 != 0) {
-    ++aligned;
-  }
-  // Back-pointers: every byte of rows 1..n is written before it is read,
-  // so the buffers are not cleared.
-  const size_t choice_size =
-      static_cast<size_t>((n + 1) * chunk_count * l.groups);
-  std::unique_ptr<uint8_t[]> choice(new uint8_t[choice_size]);
-  std::unique_ptr<uint8_t[]> first_entered(
-      new uint8_t[static_cast<size_t>(n) + 1]);
   Programme p;
-  p.cost = cost.data();
-  p.first_block = first_block.data();
-  p.later_block = later_block.data();
-  p.open = aligned;
-  p.closed = aligned + ring_size;
-  p.choice = choice.get();
-  p.first_entered = first_entered.get();
+  p.cost = cost;
+  p.first_block = first_block;
+  p.later_block = later_block;
+  p.open = rings;
+  p.closed = rings + ring_size;
+  p.choice = scratch.bytes.data();
+  p.first_entered = scratch.bytes.data() + choice_size;
   forward_pass(l, p);
 
   // The best final state with exactly K work cells.
@@ -475,6 +498,7 @@ std::optional<SegmentsChoice> best_segments(const std::vector<Piece>& pieces,
     }
   }
   if (best == kInf) {
+    trim(scratch);
     return std::nullopt;
   }
   std::vector<Span> cells;
@@ -507,6 +531,7 @@ std::optional<SegmentsChoice> best_segments(const std::vector<Piece>& pieces,
       in_chunk = false;
     }
   }
+  trim(scratch);
   SegmentsChoice result = merge_spans(std::move(cells), pieces);
   // Rounding the duration up to whole cells may leave extra time: trim it
   // from the end of the last segment when that keeps the segment long enough.

@@ -34,8 +34,7 @@ JobState job_state_for(RunState state) {
 
 bool same_points(const forecast::IntensitySeries& a,
                  const forecast::IntensitySeries& b) {
-  return a.points == b.points && a.provider == b.provider &&
-         a.stale == b.stale;
+  return a.points == b.points && a.provider == b.provider && a.stale == b.stale;
 }
 
 }  // namespace
@@ -53,7 +52,8 @@ Scheduler::Scheduler(JobStore& store, forecast::ForecastProvider& forecasts,
   }
 }
 
-const config::ZoneConfig* Scheduler::zone_config(const std::string& zone) const {
+const config::ZoneConfig* Scheduler::zone_config(
+    const std::string& zone) const {
   for (const auto& z : options_.zones) {
     if (z.id == zone) {
       return &z;
@@ -132,8 +132,8 @@ void Scheduler::refresh_forecasts(TimePoint now, bool force) {
   }
 }
 
-const forecast::IntensitySeries* Scheduler::forecast_for(const std::string& zone,
-                                                         TimePoint now) {
+const forecast::IntensitySeries* Scheduler::forecast_for(
+    const std::string& zone, TimePoint now) {
   auto it = zone_forecasts_.find(zone);
   if (it == zone_forecasts_.end() ||
       (!it->second.ok &&
@@ -186,10 +186,10 @@ std::vector<Segment> Scheduler::zone_occupancy(const std::string& zone,
     }
     if (holds_slot(other)) {
       // Until its expected end; an overrunning job holds its slot a while.
-      Duration left = std::max(remaining(other) - (other.running_since
-                                                       ? now - *other.running_since
-                                                       : Duration(0)),
-                               Duration(std::chrono::minutes(5)));
+      Duration left = std::max(
+          remaining(other) -
+              (other.running_since ? now - *other.running_since : Duration(0)),
+          Duration(std::chrono::minutes(5)));
       occupied.push_back({now, now + left});
     } else if (other.plan && !other.held &&
                (other.state == JobState::kQueued ||
@@ -280,9 +280,8 @@ Result<Plan> Scheduler::make_plan(const Job& job, TimePoint now) {
   request.duration = duration;
   request.power_watts = job.spec.power_watts > 0 ? job.spec.power_watts
                                                  : options_.default_power_watts;
-  request.interruptible =
-      policy == Policy::kPauseResume ||
-      (policy == Policy::kAuto && job.spec.interruptible);
+  request.interruptible = policy == Policy::kPauseResume ||
+                          (policy == Policy::kAuto && job.spec.interruptible);
   request.min_chunk = std::min(job.spec.min_chunk, duration);
   request.max_pauses = job.spec.max_pauses;
   if (policy == Policy::kThreshold || job.spec.threshold_gco2_per_kwh) {
@@ -317,9 +316,10 @@ void Scheduler::replan(Job& job, TimePoint now) {
   // A deferred backend job stays in its zone's executor; a zone change means
   // cancelling and resubmitting, which we only do while nothing started.
   if (job.handle && plan->zone != job.zone) {
-    logger()->info("job {}: greener zone {} found but job is already "
-                   "submitted to {}; keeping {}",
-                   job.id, plan->zone, job.executor, job.zone);
+    logger()->info(
+        "job {}: greener zone {} found but job is already "
+        "submitted to {}; keeping {}",
+        job.id, plan->zone, job.executor, job.zone);
     return;
   }
   job.plan = std::move(*plan);
@@ -339,8 +339,9 @@ void Scheduler::replan(Job& job, TimePoint now) {
       job.id, to_string(job.state), job.zone, format_utc(job.plan->start()),
       old_zone, format_utc(old_start), job.plan->expected_gco2_per_kwh,
       job.plan->run_now_gco2_per_kwh, job.plan->reason);
-  save(job, now, "re-planned: start " + format_utc(job.plan->start()) +
-                     " in " + job.zone);
+  save(
+      job, now,
+      "re-planned: start " + format_utc(job.plan->start()) + " in " + job.zone);
 }
 
 bool Scheduler::save(Job& job, TimePoint now, const std::string& note) {
@@ -364,10 +365,10 @@ Result<Job> Scheduler::submit(JobSpec spec, TimePoint now) {
   }
   for (const auto& zone : spec.zones) {
     if (!zone_config(zone)) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        fmt::format("unknown zone '{}'{} (configured: {})", zone,
-                                    did_you_mean(zone, known),
-                                    fmt::join(known, ", ")));
+      return make_error(
+          ErrorCode::kInvalidArgument,
+          fmt::format("unknown zone '{}'{} (configured: {})", zone,
+                      did_you_mean(zone, known), fmt::join(known, ", ")));
     }
   }
   if (spec.deadline <= now) {
@@ -399,10 +400,10 @@ Result<Job> Scheduler::submit(JobSpec spec, TimePoint now) {
     for (const auto& [name, e] : executors_) {
       names.push_back(name);
     }
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("unknown executor '{}'{} (available: {})",
-                                  job.executor, did_you_mean(job.executor, names),
-                                  fmt::join(names, ", ")));
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("unknown executor '{}'{} (available: {})", job.executor,
+                    did_you_mean(job.executor, names), fmt::join(names, ", ")));
   }
   const auto* series = forecast_for(job.zone, now);
   job.forecast_provider = series ? series->provider : "none";
@@ -459,7 +460,8 @@ void Scheduler::start_job(Job& job, TimePoint now, const std::string& why) {
     return;
   }
   bool deferred = executor->defers_start();
-  TimePoint begin = deferred && job.plan ? std::max(now, job.plan->start()) : now;
+  TimePoint begin =
+      deferred && job.plan ? std::max(now, job.plan->start()) : now;
   // Durable intent first: after a crash, recover() asks the executor whether
   // this launch happened before starting it again.
   job.state = JobState::kStarting;
@@ -528,33 +530,41 @@ void Scheduler::finish_job(Job& job, const executors::RunStatus& status,
   logger()->info("job {}: {} ({}) after {} of running", job.id,
                  to_string(job.state), status.message,
                  format_duration(job.run_time));
-  save(job, now, std::string("finished: ") + executors::to_string(status.state) +
-                     (status.message.empty() ? "" : " " + status.message));
+  save(job, now,
+       std::string("finished: ") + executors::to_string(status.state) +
+           (status.message.empty() ? "" : " " + status.message));
   active_.erase(job.id);
 }
 
-void Scheduler::poll_job(Job& job, TimePoint now) {
-  if (!job.handle) {
-    return;
-  }
+std::optional<executors::RunStatus> Scheduler::poll_live(Job& job,
+                                                         TimePoint now) {
   auto* executor = executor_named(job.executor);
-  if (!executor) {
-    return;
+  if (!executor || !job.handle) {
+    return std::nullopt;
   }
   auto status = executor->poll(*job.handle);
   if (!status) {
     logger()->warn("job {}: poll on {} failed: {}", job.id, job.executor,
                    status.error().message);
-    return;
+    return std::nullopt;
   }
   if (executors::is_terminal(status->state)) {
     finish_job(job, *status, now);
+    return std::nullopt;
+  }
+  return *status;
+}
+
+void Scheduler::poll_job(Job& job, TimePoint now) {
+  auto status = poll_live(job, now);
+  if (!status) {
     return;
   }
   if (status->state == RunState::kRunning && job.state == JobState::kQueued) {
     // A deferred backend job began (at its planned time, or earlier if the
     // backend chose so).
-    TimePoint began = status->started_at ? std::min(*status->started_at, now) : now;
+    TimePoint began =
+        status->started_at ? std::min(*status->started_at, now) : now;
     job.state = JobState::kRunning;
     job.started_at = job.started_at ? job.started_at : began;
     job.running_since = began;
@@ -629,8 +639,8 @@ void Scheduler::resume_job(Job& job, TimePoint now, const std::string& why) {
   if (!save(job, now, "resuming: " + why)) {
     return;
   }
-  auto handle = executor->resume(*job.handle, launch_spec(job),
-                                 job.spec.pause_mode);
+  auto handle =
+      executor->resume(*job.handle, launch_spec(job), job.spec.pause_mode);
   if (!handle) {
     logger()->error("job {}: resume failed: {}", job.id,
                     handle.error().message);
@@ -674,11 +684,13 @@ void Scheduler::step(Job& job, TimePoint now) {
         }
         return;
       }
-      const bool due = now >= job.plan->start() || now >= latest_safe_start(job);
+      const bool due =
+          now >= job.plan->start() || now >= latest_safe_start(job);
       if (due && !has_free_slot(job)) {
         // Every slot of the zone is taken (a job overran its estimate):
         // wait for one; a completion wakes the loop.
-        logger()->debug("job {}: due but {} has no free slot", job.id, job.zone);
+        logger()->debug("job {}: due but {} has no free slot", job.id,
+                        job.zone);
         return;
       }
       if (now >= job.plan->start()) {
@@ -707,15 +719,16 @@ void Scheduler::step(Job& job, TimePoint now) {
         tracker_.sample(job, now);
         last = now;
       }
-      bool interruptible = job.spec.interruptible ||
-                           policy_of(job.spec) == Policy::kPauseResume;
+      bool interruptible =
+          job.spec.interruptible || policy_of(job.spec) == Policy::kPauseResume;
       if (interruptible && !job.held && job.plan &&
           job.plan->segments.size() > 1 &&
           now >= job.plan->segments.front().end) {
         Duration done = job.run_time + (now - *job.running_since);
         if (done < job.spec.duration) {
-          pause_job(job, now, "segment ended at " +
-                                  format_utc(job.plan->segments.front().end));
+          pause_job(
+              job, now,
+              "segment ended at " + format_utc(job.plan->segments.front().end));
         }
       }
       return;
@@ -732,7 +745,8 @@ void Scheduler::step(Job& job, TimePoint now) {
         }
       }
       if (job.plan && now >= job.plan->start()) {
-        resume_job(job, now, "planned segment " + format_utc(job.plan->start()));
+        resume_job(job, now,
+                   "planned segment " + format_utc(job.plan->start()));
       } else if (now >= latest_safe_start(job)) {
         resume_job(job, now, "latest safe resume reached");
       }
@@ -743,18 +757,8 @@ void Scheduler::step(Job& job, TimePoint now) {
       // the end of the action): the backend says whether the action
       // happened; one that did not is done again, as the store asked.
       // (recover() already settled checkpoint resumes through find().)
-      auto* executor = executor_named(job.executor);
-      if (!executor || !job.handle) {
-        return;
-      }
-      auto status = executor->poll(*job.handle);
+      auto status = poll_live(job, now);
       if (!status) {
-        logger()->warn("job {}: poll on {} failed: {}", job.id, job.executor,
-                       status.error().message);
-        return;
-      }
-      if (executors::is_terminal(status->state)) {
-        finish_job(job, *status, now);
         return;
       }
       const bool paused = status->state == RunState::kPaused;
@@ -796,10 +800,9 @@ void Scheduler::tick(TimePoint now) {
   for (const auto& [id, job] : active_) {
     // Most of a long queue waits for a later start: skip it between
     // re-plans (the simulator ticks at every event of 100,000 jobs).
-    const bool waiting =
-        job.state == JobState::kQueued && !job.handle &&
-        (job.held || (job.plan && now < job.plan->start() &&
-                      now < latest_safe_start(job)));
+    const bool waiting = job.state == JobState::kQueued && !job.handle &&
+                         (job.held || (job.plan && now < job.plan->start() &&
+                                       now < latest_safe_start(job)));
     if (replan_due || !waiting) {
       ids.push_back(id);
     }
@@ -881,9 +884,9 @@ Result<Job*> Scheduler::owned_active(const std::string& job_id,
     if (!stored || (!who.is_root() && stored->spec.uid != who.uid)) {
       return make_error(ErrorCode::kNotFound, "no job " + job_id);
     }
-    return make_error(ErrorCode::kConflict,
-                      fmt::format("job {} already {}", job_id,
-                                  to_string(stored->state)));
+    return make_error(
+        ErrorCode::kConflict,
+        fmt::format("job {} already {}", job_id, to_string(stored->state)));
   }
   if (!who.is_root() && it->second.spec.uid != who.uid) {
     // Same answer as for a missing job: ids of others' jobs are not leaked.
@@ -894,8 +897,8 @@ Result<Job*> Scheduler::owned_active(const std::string& job_id,
 
 Result<Job> Scheduler::job(const std::string& job_id, const Requester& who) {
   auto it = active_.find(job_id);
-  Result<Job> found = it != active_.end() ? Result<Job>(it->second)
-                                          : store_.get(job_id);
+  Result<Job> found =
+      it != active_.end() ? Result<Job>(it->second) : store_.get(job_id);
   if (!found || (!who.is_root() && found->spec.uid != who.uid)) {
     return make_error(ErrorCode::kNotFound, "no job " + job_id);
   }
@@ -932,7 +935,8 @@ Status Scheduler::pause(const std::string& job_id, const Requester& who,
   }
   Job& job = **found;
   if (job.held) {
-    return make_error(ErrorCode::kConflict, "job " + job_id + " is already held");
+    return make_error(ErrorCode::kConflict,
+                      "job " + job_id + " is already held");
   }
   job.held = true;
   if (job.state == JobState::kRunning) {
@@ -940,7 +944,8 @@ Status Scheduler::pause(const std::string& job_id, const Requester& who,
     if (job.state != JobState::kPaused) {
       job.held = false;
       save(job, now, "pause failed");
-      return make_error(ErrorCode::kUnavailable, "could not pause job " + job_id);
+      return make_error(ErrorCode::kUnavailable,
+                        "could not pause job " + job_id);
     }
     return {};
   }
@@ -1000,9 +1005,10 @@ Status Scheduler::recover(TimePoint now) {
                                                      : JobState::kPaused;
         save(job, now, "recovered: launch had not happened");
       } else {
-        logger()->warn("job {}: cannot tell whether its launch happened ({}); "
-                       "starting it again",
-                       job.id, found.error().message);
+        logger()->warn(
+            "job {}: cannot tell whether its launch happened ({}); "
+            "starting it again",
+            job.id, found.error().message);
         job.state = job.state == JobState::kStarting ? JobState::kQueued
                                                      : JobState::kPaused;
         save(job, now, "recovered: launch unknown, retrying");

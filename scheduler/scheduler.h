@@ -127,6 +127,9 @@ class Scheduler {
 
   void step(Job& job, TimePoint now);
   void start_job(Job& job, TimePoint now, const std::string& why);
+  // The backend's view of a job that has not ended; nullopt when the poll
+  // failed (logged) or the job ended (finish_job done).
+  std::optional<executors::RunStatus> poll_live(Job& job, TimePoint now);
   void poll_job(Job& job, TimePoint now);
   void pause_job(Job& job, TimePoint now, const std::string& why);
   void resume_job(Job& job, TimePoint now, const std::string& why);

@@ -16,24 +16,43 @@ TimePoint from_seconds(int64_t seconds) {
 std::vector<Piece> pieces_in(const forecast::IntensitySeries& series,
                              int64_t from, int64_t to) {
   std::vector<Piece> pieces;
-  pieces.reserve(series.points.size());
-  for (const auto& point : series.points) {
+  pieces_in(series, from, to, pieces);
+  return pieces;
+}
+
+void pieces_in(const forecast::IntensitySeries& series, int64_t from,
+               int64_t to, std::vector<Piece>& out) {
+  out.clear();
+  // Points are sorted and do not overlap, so their ends are sorted too: skip
+  // to the first point ending after `from` and stop at the first starting at
+  // or after `to` (a day's plan in a year-long series reads a day).
+  const auto& points = series.points;
+  auto it = std::partition_point(points.begin(), points.end(),
+                                 [from](const forecast::IntensityPoint& p) {
+                                   return to_seconds(p.end) <= from;
+                                 });
+  out.reserve(static_cast<size_t>(points.end() - it));
+  for (; it != points.end(); ++it) {
+    const auto& point = *it;
+    const int64_t point_start = to_seconds(point.start);
+    if (point_start >= to) {
+      break;
+    }
     if (!point.gco2_per_kwh) {
       continue;
     }
-    const int64_t start = std::max(to_seconds(point.start), from);
+    const int64_t start = std::max(point_start, from);
     const int64_t end = std::min(to_seconds(point.end), to);
     if (end <= start) {
       continue;
     }
     // Loaders promise sorted, non-overlapping points; clip defensively so a
     // bad series can never make a window count time twice.
-    if (!pieces.empty() && start < pieces.back().end) {
+    if (!out.empty() && start < out.back().end) {
       continue;
     }
-    pieces.push_back({start, end, *point.gco2_per_kwh});
+    out.push_back({start, end, *point.gco2_per_kwh});
   }
-  return pieces;
 }
 
 std::vector<Piece> restrict_to(const std::vector<Piece>& pieces,
@@ -131,7 +150,9 @@ void search_regular_run(const Piece* run, size_t k0, size_t k1, size_t w,
 // F at their first boundaries in `f_a` and `f_e`; both only move forward.
 void search_run(const Piece* run, size_t count, int64_t s_lo, int64_t s_hi,
                 int64_t duration, BestStart& best) {
-  auto boundary = [&](size_t k) { return k == 0 ? run[0].start : run[k - 1].end; };
+  auto boundary = [&](size_t k) {
+    return k == 0 ? run[0].start : run[k - 1].end;
+  };
   size_t i = 0;  // Next boundary as a start candidate.
   while (i <= count && boundary(i) <= s_lo) {
     ++i;
@@ -215,8 +236,8 @@ std::optional<WindowChoice> best_window(const std::vector<Piece>& pieces,
     if (s_hi < s_lo) {
       continue;
     }
-    if (regular && step > 0 && duration % step == 0 && (s_lo - run_start) % step == 0 &&
-        (s_hi - run_start) % step == 0) {
+    if (regular && step > 0 && duration % step == 0 &&
+        (s_lo - run_start) % step == 0 && (s_hi - run_start) % step == 0) {
       search_regular_run(run, static_cast<size_t>((s_lo - run_start) / step),
                          static_cast<size_t>((s_hi - run_start) / step),
                          static_cast<size_t>(duration / step), run_start, step,

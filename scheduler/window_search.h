@@ -36,6 +36,9 @@ TimePoint from_seconds(int64_t seconds);
 // and zero-length points are dropped; gaps stay gaps.
 std::vector<Piece> pieces_in(const forecast::IntensitySeries& series,
                              int64_t from, int64_t to);
+// The same into `out` (cleared first), reusing its capacity.
+void pieces_in(const forecast::IntensitySeries& series, int64_t from,
+               int64_t to, std::vector<Piece>& out);
 
 // The pieces of `pieces` that lie inside the sorted, disjoint `spans`
 // (allowed hours). Pieces are split at span boundaries.

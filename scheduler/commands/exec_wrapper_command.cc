@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `lowcarb exec-wrapper --status-file F [--started-file S] [--uid U]
-// [--gid G] -- ARGV...`: the
-// hidden supervisor LocalExecutor runs every job under (see
-// executors/exec_wrapper.h). Not meant to be typed by people.
+// [--gid G] -- ARGV...`: the hidden supervisor LocalExecutor runs every job
+// under (see executors/exec_wrapper.h). Not meant to be typed by people.
 #include <CLI/CLI.hpp>
 
 #include "executors/exec_wrapper.h"
