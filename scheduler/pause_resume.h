@@ -13,8 +13,9 @@
 // states are (cell i, chunks j, work cells k) x {inside a chunk that is
 // already >= m long, outside a chunk}; a chunk is entered as one block of m
 // cells (m + o for later chunks' overhead) priced by a prefix sum, so each
-// state has O(1) transitions: O(n * K * J) time, O(n * K * J) bytes for the
-// back-pointers. It is exact on the grid (tests check it against brute force
+// state has O(1) transitions: O(n * K * J) time, 2 bits per state for the
+// back-pointers (buffers are kept per thread between calls, up to 8 MB). It
+// is exact on the grid (tests check it against brute force
 // over subsets); off-grid bounds and durations are rounded conservatively
 // (range shrunk to whole cells, duration rounded up, then trimmed).
 #pragma once

@@ -118,7 +118,7 @@ TEST(PiecesInTest, ReadsOnlyTheRangeOfALongSeriesAndMatchesAFullScan) {
   }
   // Point 5000 (valued) holds `from`; the range's last point is a null.
   EXPECT_EQ(from, reused.front().start);
-  EXPECT_GT(want.size(), 250u);
+  EXPECT_GT(want.size(), 200u);  // About 6 in 7 of 289 points.
 }
 
 }  // namespace
