@@ -65,9 +65,9 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   if (ec) {
-    return make_error(ErrorCode::kUnavailable,
-                      fmt::format("create state directory {}: {}", state_dir,
-                                  ec.message()));
+    return make_error(
+        ErrorCode::kUnavailable,
+        fmt::format("create state directory {}: {}", state_dir, ec.message()));
   }
   ::chmod(state_dir.c_str(), 0755);
   std::filesystem::create_directories(
@@ -135,9 +135,9 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
       forecast::comparison_kind(app->config_.planner.comparison));
   std::string home =
       app->config_.zones.empty() ? "" : app->config_.zones.front().id;
-  app->tracker_ = std::make_unique<Tracker>(*app->store_, *app->history_,
-                                            *app->meter_,
-                                            app->config_.hardware.pue, home);
+  app->tracker_ =
+      std::make_unique<Tracker>(*app->store_, *app->history_, *app->meter_,
+                                app->config_.hardware.pue, home);
 
   SchedulerOptions scheduler_options;
   scheduler_options.zones = app->config_.zones;
@@ -152,9 +152,9 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
     scheduler_options.threshold_gco2_per_kwh =
         app->config_.planner.threshold_gco2_per_kwh;
   }
-  app->scheduler_ = std::make_unique<Scheduler>(
-      *app->store_, *app->forecasts_, executors, *app->tracker_,
-      scheduler_options);
+  app->scheduler_ =
+      std::make_unique<Scheduler>(*app->store_, *app->forecasts_, executors,
+                                  *app->tracker_, scheduler_options);
   get_logger("scheduler")
       ->info("state in {}; zones {}; executors {}", state_dir,
              app->config_.zones.size(), executors.size());

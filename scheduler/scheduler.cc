@@ -194,6 +194,9 @@ std::vector<Segment> Scheduler::zone_occupancy(const std::string& zone,
     } else if (other.plan && !other.held &&
                (other.state == JobState::kQueued ||
                 other.state == JobState::kPaused)) {
+      if (planning_round_ && !planning_round_->contains(id)) {
+        continue;  // Re-planned later in this round, in deadline order.
+      }
       for (const auto& segment : other.plan->segments) {
         if (segment.end > now) {
           occupied.push_back({std::max(segment.start, now), segment.end});
@@ -807,9 +810,13 @@ void Scheduler::tick(TimePoint now) {
       ids.push_back(id);
     }
   }
-  if (replan_due && any_capacity_) {
-    // Capacity: plan in deadline order, so the tightest jobs get the slots
-    // they cannot do without (earliest deadline first).
+  if (any_capacity_) {
+    // Capacity: plan and start in deadline order, so the tightest jobs get
+    // the slots they cannot do without (earliest deadline first); while a
+    // re-planning round runs, only the plans already made in it take slots.
+    if (replan_due) {
+      planning_round_.emplace();
+    }
     std::stable_sort(ids.begin(), ids.end(),
                      [this](const std::string& a, const std::string& b) {
                        return active_.at(a).spec.deadline <
@@ -826,8 +833,12 @@ void Scheduler::tick(TimePoint now) {
         ((job.state == JobState::kQueued) || job.state == JobState::kPaused)) {
       replan(job, now);
     }
+    if (planning_round_) {
+      planning_round_->insert(id);
+    }
     step(job, now);
   }
+  planning_round_.reset();
   if (replan_due) {
     last_replan_ = now;
     forecasts_changed_ = false;

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -152,6 +153,8 @@ class Scheduler {
   std::map<std::string, TimePoint> last_sample_;
   bool forecasts_changed_ = false;
   bool any_capacity_ = false;
+  // Jobs re-planned so far in the current capacity round (see tick()).
+  std::optional<std::set<std::string>> planning_round_;
 };
 
 }  // namespace lowcarb::scheduler
