@@ -148,10 +148,6 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
   scheduler_options.max_forecast_age = app->config_.planner.max_forecast_age;
   scheduler_options.sample_period = app->config_.daemon.sample_period;
   scheduler_options.default_power_watts = model.watts_per_core;
-  scheduler_options.overrun_factor =
-      app->config_.executors.local.overrun_factor;
-  scheduler_options.kill_on_overrun =
-      app->config_.executors.local.kill_on_overrun;
   if (app->config_.planner.threshold_gco2_per_kwh > 0) {
     scheduler_options.threshold_gco2_per_kwh =
         app->config_.planner.threshold_gco2_per_kwh;

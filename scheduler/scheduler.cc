@@ -722,9 +722,6 @@ void Scheduler::step(Job& job, TimePoint now) {
         tracker_.sample(job, now);
         last = now;
       }
-      if (!check_overrun(job, now)) {
-        return;
-      }
       bool interruptible =
           job.spec.interruptible || policy_of(job.spec) == Policy::kPauseResume;
       if (interruptible && !job.held && job.plan &&
@@ -796,46 +793,6 @@ void Scheduler::step(Job& job, TimePoint now) {
       active_.erase(job.id);
       return;
   }
-}
-
-bool Scheduler::check_overrun(Job& job, TimePoint now) {
-  const Duration ran =
-      job.run_time +
-      (job.running_since ? now - *job.running_since : Duration(0));
-  if (options_.overrun_factor > 0 &&
-      ran > job.spec.duration * options_.overrun_factor &&
-      overrun_reported_.insert(job.id).second) {
-    const std::string what = fmt::format(
-        "has run {} against an estimate of {} (over {}x)", format_duration(ran),
-        format_duration(job.spec.duration), options_.overrun_factor);
-    logger()->warn("job {}: {}{}", job.id, what,
-                   options_.kill_on_overrun ? "; cancelling it" : "");
-    job.message = what;
-    save(job, now, what);
-    if (options_.kill_on_overrun) {
-      if (auto* executor = executor_named(job.executor);
-          executor && job.handle) {
-        if (auto s = executor->cancel(*job.handle); !s) {
-          logger()->error("job {}: could not cancel: {}", job.id,
-                          s.error().message);
-          return true;
-        }
-      }
-      executors::RunStatus status;
-      status.state = RunState::kFailed;
-      status.message = "cancelled: " + what;
-      finish_job(job, status, now);
-      return false;
-    }
-  }
-  if (now > job.spec.deadline && late_reported_.insert(job.id).second) {
-    const std::string what =
-        "still running after its deadline " + format_utc(job.spec.deadline);
-    logger()->warn("job {}: {}", job.id, what);
-    job.message = what;
-    save(job, now, what);
-  }
-  return true;
 }
 
 void Scheduler::tick(TimePoint now) {

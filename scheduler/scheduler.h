@@ -41,11 +41,6 @@ struct SchedulerOptions {
   double default_power_watts = 0;
   std::optional<double> threshold_gco2_per_kwh;
   std::optional<double> threshold_percentile;
-  // A running job whose run time exceeds its estimate x this is reported
-  // once (0 = never), and cancelled when `kill_on_overrun`. A job still
-  // running at its deadline is always reported.
-  double overrun_factor = 0;
-  bool kill_on_overrun = false;
 };
 
 // Counts for /metrics and the simulator.
@@ -132,9 +127,6 @@ class Scheduler {
   Duration remaining(const Job& job) const;
 
   void step(Job& job, TimePoint now);
-  // Reports (once) a running job that overran its estimate or its deadline;
-  // false when it was cancelled for it.
-  bool check_overrun(Job& job, TimePoint now);
   void start_job(Job& job, TimePoint now, const std::string& why);
   // The backend's view of a job that has not ended; nullopt when the poll
   // failed (logged) or the job ended (finish_job done).
@@ -161,8 +153,6 @@ class Scheduler {
   std::map<std::string, TimePoint> last_sample_;
   bool forecasts_changed_ = false;
   bool any_capacity_ = false;
-  std::set<std::string> overrun_reported_;
-  std::set<std::string> late_reported_;
   // Jobs re-planned so far in the current capacity round (see tick()).
   std::optional<std::set<std::string>> planning_round_;
 };

@@ -321,47 +321,5 @@ TEST_F(SchedulerTest, DueJobWaitsForAFreeSlotWhileAnotherOverruns) {
   EXPECT_EQ(1, executor_.count("start", waiting.id));
 }
 
-TEST_F(SchedulerTest, OverrunIsReportedOnceAndTheDeadlineIsWatched) {
-  options_.overrun_factor = 1.5;
-  auto scheduler = make();
-  auto job = *scheduler.submit(spec(hours(2), hours(8)), kMidnight);
-  scheduler.tick(kMidnight + hours(3));  // Starts at its clean window.
-
-  scheduler.tick(kMidnight + hours(5) + minutes(59));  // 2 h 59 m: fine.
-  EXPECT_EQ("", scheduler.active_jobs().at(job.id).message);
-  scheduler.tick(kMidnight + hours(6) + minutes(1));  // 3 h 1 m > 1.5 x 2 h.
-  EXPECT_THAT(scheduler.active_jobs().at(job.id).message,
-              ::testing::HasSubstr("against an estimate of 2h"));
-  scheduler.tick(kMidnight + hours(7));
-  scheduler.tick(kMidnight + hours(8) + minutes(1));  // Past its deadline.
-
-  EXPECT_THAT(scheduler.active_jobs().at(job.id).message,
-              ::testing::HasSubstr("after its deadline"));
-  EXPECT_EQ(JobState::kRunning, scheduler.active_jobs().at(job.id).state);
-  EXPECT_EQ(0, executor_.count("cancel", job.id));
-  auto history = *store_.transitions(job.id);
-  int overrun_notes = 0;
-  for (const auto& t : history) {
-    overrun_notes += t.note.find("against an estimate") != std::string::npos;
-  }
-  EXPECT_EQ(1, overrun_notes);
-}
-
-TEST_F(SchedulerTest, KillOnOverrunCancelsTheJob) {
-  options_.overrun_factor = 1.5;
-  options_.kill_on_overrun = true;
-  auto scheduler = make();
-  auto job = *scheduler.submit(spec(hours(2), hours(12)), kMidnight);
-  scheduler.tick(kMidnight + hours(3));
-
-  scheduler.tick(kMidnight + hours(6) + minutes(1));
-
-  EXPECT_EQ(1, executor_.count("cancel", job.id));
-  EXPECT_TRUE(scheduler.active_jobs().empty());
-  auto stored = *store_.get(job.id);
-  EXPECT_EQ(JobState::kFailed, stored.state);
-  EXPECT_THAT(stored.message, ::testing::HasSubstr("cancelled: has run 3h1m"));
-}
-
 }  // namespace
 }  // namespace lowcarb::scheduler
