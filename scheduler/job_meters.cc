@@ -11,22 +11,84 @@
 #include "common/strings.h"
 #include "data/catalogue.h"
 #include "executors/meters/declared_power_meter.h"
+#include "executors/meters/node_cpu_time.h"
+#include "executors/meters/node_energy_split.h"
 
 namespace lowcarb::scheduler {
 namespace {
 
 std::shared_ptr<spdlog::logger> logger() { return get_logger("meters"); }
 
+// Node readings kept for the first intervals of jobs: a few rounds of
+// samples of every running job.
+constexpr size_t kMaxNodeReadings = 64;
+
 }  // namespace
 
 JobMeters::JobMeters(const config::HardwareConfig& hardware,
                      executors::ProcReader& proc, double default_watts,
-                     SlurmExecutors slurm)
+                     SlurmExecutors slurm, JobMetersOptions options)
     : hardware_(hardware),
       proc_(proc),
       model_(executors::cpu_power_model(hardware)),
       default_watts_(default_watts),
-      slurm_executors_(std::move(slurm)) {}
+      slurm_executors_(std::move(slurm)),
+      options_(std::move(options)) {
+  if (!options_.powercap_root.empty()) {
+    auto rapl = executors::RaplMeter::create(
+        options_.powercap_root,
+        executors::RaplOptions{options_.rapl_include_dram});
+    auto busy = executors::read_node_busy_cpu_seconds(options_.proc_stat_path,
+                                                      proc_.ticks_per_second());
+    if (!rapl) {
+      // No RAPL (VMs, non-Intel/AMD) is normal; anything else is a
+      // measurement the operator can enable.
+      if (rapl.error().code == ErrorCode::kNotFound) {
+        logger()->debug("{}; local jobs use the CPU-time model",
+                        rapl.error().message);
+      } else {
+        logger()->warn(
+            "RAPL energy counters unusable: {}; local jobs use "
+            "the CPU-time model",
+            rapl.error().message);
+      }
+    } else if (!busy) {
+      logger()->warn(
+          "RAPL found but {}: the node's energy cannot be split "
+          "among jobs; local jobs use the CPU-time model",
+          busy.error().message);
+    } else {
+      rapl_ = std::move(*rapl);
+      for (const auto& domain : rapl_->domains()) {
+        rapl_dram_ |= domain.kind == executors::RaplDomain::Kind::kDram;
+      }
+      // Sets the counters' baseline; the energy before it is nobody's.
+      (void)rapl_->sample(TimePoint{});
+      logger()->info("local jobs metered with RAPL ({} domain(s){})",
+                     rapl_->domains().size(), rapl_dram_ ? ", dram" : "");
+    }
+  }
+  if (options_.gpus) {
+    gpus_ = std::move(options_.gpus);
+    options_.gpus.reset();
+  } else if (!options_.nvml_library.empty()) {
+    auto nvml = executors::NvmlMeter::create(options_.nvml_library);
+    if (nvml) {
+      nvml_ = std::move(*nvml);
+      executors::NvmlMeter* meter = nvml_.get();
+      gpus_ = GpuEnergySource{meter->uuids(), [meter](TimePoint now) {
+                                return meter->sample_devices(now);
+                              }};
+      logger()->info("GPU jobs metered with NVML ({} GPU(s))",
+                     meter->device_count());
+    } else {
+      logger()->info("{}", nvml.error().message);
+    }
+  }
+  if (gpus_) {
+    gpu_per_user_joules_.assign(gpus_->uuids.size(), 0.0);
+  }
+}
 
 Result<EnergyReading> JobMeters::energy(const Job& job, TimePoint from,
                                         TimePoint to) {
@@ -86,18 +148,170 @@ Result<EnergyReading> JobMeters::local_cpu_energy(const Job& job,
   if (state.native_id != job.handle->native_id) {
     // A new process (first sample, or restarted from a checkpoint): its
     // CPU time counts from zero.
-    state = {job.handle->native_id, 0};
+    state = CpuState{};
+    state.native_id = job.handle->native_id;
+    state.session = static_cast<pid_t>(*pid);
   }
   double delta = std::max(0.0, usage->cpu_seconds - state.last_cpu_seconds);
   state.last_cpu_seconds = usage->cpu_seconds;
-  auto sample = executors::estimate_cpu_time_energy(
-      model_, delta, usage->rss_bytes, to - from, 0.0);
+
   EnergyReading reading;
-  reading.cpu_joules = sample.joules_cpu;
-  reading.ram_joules = sample.joules_ram;
-  reading.other_joules = sample.joules_idle + sample.joules_gpu;
-  reading.source = "cpu-time-model";
+  bool measured = false;
+  if (rapl_) {
+    std::optional<NodeReading> baseline =
+        state.node ? state.node : node_reading_before(from);
+    auto node = read_node(to);
+    if (!node) {
+      // The meter logged the error once; this interval is modelled.
+      state.node.reset();
+    } else {
+      state.node = *node;
+      if (baseline) {
+        const double busy = node->busy_cpu_seconds - baseline->busy_cpu_seconds;
+        // The job's fraction of the node's busy CPU time; what other
+        // processes used stays uncharged. No CPU time, no share (a job
+        // alone on the node must not be charged the whole idle node).
+        const double share = delta > 0 ? executors::split_node_energy(
+                                             1.0, {{job.id, delta}}, busy)
+                                             .front()
+                                             .joules
+                                       : 0.0;
+        reading.cpu_joules =
+            (node->package_joules - baseline->package_joules) * share;
+        if (rapl_dram_) {
+          reading.ram_joules =
+              (node->dram_joules - baseline->dram_joules) * share;
+        } else {
+          reading.ram_joules = executors::estimate_cpu_time_energy(
+                                   model_, 0, usage->rss_bytes, to - from, 0.0)
+                                   .joules_ram;
+        }
+        reading.source = "rapl";
+        measured = true;
+      }
+    }
+  }
+  if (!measured) {
+    auto sample = executors::estimate_cpu_time_energy(
+        model_, delta, usage->rss_bytes, to - from, 0.0);
+    reading.cpu_joules = sample.joules_cpu;
+    reading.ram_joules = sample.joules_ram;
+    reading.other_joules = sample.joules_idle + sample.joules_gpu;
+    reading.source = "cpu-time-model";
+  }
+  add_gpu_energy(job, state, from, to, reading);
   return reading;
+}
+
+Result<JobMeters::NodeReading> JobMeters::read_node(TimePoint to) {
+  if (!node_readings_.empty() && to <= node_readings_.back().at) {
+    return node_readings_.back();
+  }
+  auto sample = rapl_->sample(to);
+  if (!sample) {
+    return make_error(sample.error());
+  }
+  // Counted before the /proc/stat read so a failure there loses no joules.
+  rapl_package_joules_ += sample->joules_cpu;
+  rapl_dram_joules_ += sample->joules_ram;
+  auto busy = executors::read_node_busy_cpu_seconds(options_.proc_stat_path,
+                                                    proc_.ticks_per_second());
+  if (!busy) {
+    logger()->debug("{}", busy.error().message);
+    return make_error(busy.error());
+  }
+  node_readings_.push_back(
+      NodeReading{to, rapl_package_joules_, rapl_dram_joules_, *busy});
+  if (node_readings_.size() > kMaxNodeReadings) {
+    node_readings_.pop_front();
+  }
+  return node_readings_.back();
+}
+
+std::optional<JobMeters::NodeReading> JobMeters::node_reading_before(
+    TimePoint from) const {
+  for (auto it = node_readings_.rbegin(); it != node_readings_.rend(); ++it) {
+    if (it->at <= from) {
+      if (from - it->at <= options_.rapl_max_baseline_age) {
+        return *it;
+      }
+      break;
+    }
+  }
+  return std::nullopt;
+}
+
+void JobMeters::advance_gpus(TimePoint to) {
+  if (gpu_last_time_ && to <= *gpu_last_time_) {
+    return;
+  }
+  auto joules = gpus_->sample_devices(to);
+  gpu_last_time_ = to;
+  if (!joules) {
+    logger()->debug("GPU energy: {}", joules.error().message);
+    return;
+  }
+  // Users per device: local jobs that list it and still have a live
+  // process (ProcReader scans /proc once per `to`).
+  std::vector<int> users(gpu_per_user_joules_.size(), 0);
+  for (auto& [id, state] : cpu_) {
+    if (state.gpus.empty()) {
+      continue;
+    }
+    if (proc_.session_usage(state.session, to).processes == 0) {
+      continue;
+    }
+    for (int device : state.gpus) {
+      ++users[static_cast<size_t>(device)];
+    }
+  }
+  for (size_t d = 0; d < users.size() && d < joules->size(); ++d) {
+    if (users[d] > 0) {
+      gpu_per_user_joules_[d] += (*joules)[d] / users[d];
+    }
+  }
+}
+
+void JobMeters::add_gpu_energy(const Job& job, CpuState& state, TimePoint from,
+                               TimePoint to, EnergyReading& reading) {
+  if (!gpus_) {
+    return;
+  }
+  auto env = job.spec.env.find("CUDA_VISIBLE_DEVICES");
+  if (env == job.spec.env.end()) {
+    return;
+  }
+  auto devices = executors::resolve_gpu_indices(
+      executors::parse_cuda_visible_devices(env->second), gpus_->uuids);
+  if (devices.empty()) {
+    return;
+  }
+  if (state.gpus != devices) {
+    // First sample of this process: it shares the energy since the last
+    // GPU reading if that is recent (at most a sample period before it
+    // started), else it starts from this one.
+    state.gpus = devices;
+    const bool recent =
+        gpu_last_time_ &&
+        *gpu_last_time_ + options_.rapl_max_baseline_age >= from;
+    if (!recent) {
+      advance_gpus(to);
+    }
+    state.gpu_baseline.clear();
+    for (int device : devices) {
+      state.gpu_baseline.push_back(
+          gpu_per_user_joules_[static_cast<size_t>(device)]);
+    }
+  }
+  advance_gpus(to);
+  double joules = 0;
+  for (size_t i = 0; i < state.gpus.size(); ++i) {
+    const double now = gpu_per_user_joules_[static_cast<size_t>(state.gpus[i])];
+    joules += now - state.gpu_baseline[i];
+    state.gpu_baseline[i] = now;
+  }
+  reading.gpu_joules += joules;
+  reading.source += "+nvml";
 }
 
 double JobMeters::gpu_watts(

@@ -2,9 +2,21 @@
 // The daemon's JobMeter: picks, per job, the best figure available.
 //  1. declared power (`--power W` or `--hardware SPEC`, resolved through the
 //     hardware table) when the user gave one: they know their hardware;
-//  2. local jobs: the CPU-time model over the job's process session
-//     (executors/meters/cpu_time_meter.h), the only measurement this kind of
-//     machine (no RAPL, no GPU) allows;
+//  2. local jobs, CPU and memory: "rapl" when the node's RAPL counters are
+//     readable at construction: the package (+dram) energy of the interval x
+//     the job's CPU seconds / the node's busy CPU seconds (/proc/stat), so
+//     the part other processes used is charged to no job; memory is RSS x
+//     memory_watts_per_gb as in the model when no dram domain is counted.
+//     Otherwise (no RAPL, unreadable counters: reported once with the fix,
+//     or a failed read for one interval) the CPU-time model over the job's
+//     process session (executors/meters/cpu_time_meter.h),
+//     "cpu-time-model". A job's first interval needs a node reading taken
+//     shortly before it started (another job's sample): without one it is
+//     modelled too;
+//     GPUs: when NVML loads, a job whose environment has
+//     CUDA_VISIBLE_DEVICES gets those GPUs' energy, each device's split
+//     equally among the running local jobs that list it, as gpu_joules;
+//     the source gains "+nvml" ("rapl+nvml", "cpu-time-model+nvml");
 //  3. Slurm jobs (executor "slurm:<cluster>"), from the cluster itself:
 //     "slurm-energy": the energy plugin's ConsumedEnergy (sstat while steps
 //       run, sacct at the end), for exclusive jobs only: the figure is the
@@ -21,13 +33,21 @@
 // Not thread-safe; the scheduler loop drives it.
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "executors/meters/cpu_time_meter.h"
+#include "executors/meters/nvml_meter.h"
+#include "executors/meters/rapl_meter.h"
 #include "executors/proc_stat.h"
 #include "executors/slurm_executor.h"
 #include "scheduler/tracker.h"
@@ -37,19 +57,59 @@ namespace lowcarb::scheduler {
 // Slurm executors by executor name ("slurm:<cluster>"); borrowed.
 using SlurmExecutors = std::map<std::string, executors::SlurmExecutor*>;
 
+// Per-device GPU energy of the node: NVML in the daemon, a fake in tests.
+struct GpuEnergySource {
+  std::vector<std::string> uuids;  // One per device, in NVML index order.
+  // Joules per device since the previous call; the first call returns 0s.
+  std::function<Result<std::vector<double>>(TimePoint now)> sample_devices;
+};
+
+// Where the node meters are found; the defaults are the daemon's.
+struct JobMetersOptions {
+  // Probed for RAPL at construction; "" = no RAPL.
+  std::string powercap_root = "/sys/class/powercap";
+  bool rapl_include_dram = true;
+  // The node's busy CPU time, the denominator of the RAPL split.
+  std::string proc_stat_path = "/proc/stat";
+  // A job's first interval starts from the newest node reading taken at most
+  // this long before the job's `from`: an older one may span a counter wrap.
+  Duration rapl_max_baseline_age{std::chrono::minutes(5)};
+  // Loaded at construction; "" = no GPU meter.
+  std::string nvml_library = "libnvidia-ml.so.1";
+  // When set, used instead of loading `nvml_library`.
+  std::optional<GpuEnergySource> gpus;
+};
+
 class JobMeters final : public JobMeter {
  public:
-  // `proc` and the executors in `slurm` must outlive the meters.
+  // `proc` and the executors in `slurm` must outlive the meters. Probes RAPL
+  // and NVML once; what is unusable is logged once and not tried again.
   JobMeters(const config::HardwareConfig& hardware, executors::ProcReader& proc,
-            double default_watts, SlurmExecutors slurm = {});
+            double default_watts, SlurmExecutors slurm = {},
+            JobMetersOptions options = {});
+
+  bool rapl_active() const { return rapl_ != nullptr; }
+  bool gpus_active() const { return gpus_.has_value(); }
 
   Result<EnergyReading> energy(const Job& job, TimePoint from,
                                TimePoint to) override;
 
  private:
+  // Cumulative node counters at one instant (RAPL joules since
+  // construction, busy CPU seconds since boot).
+  struct NodeReading {
+    TimePoint at;
+    double package_joules = 0;
+    double dram_joules = 0;
+    double busy_cpu_seconds = 0;
+  };
   struct CpuState {
     std::string native_id;
+    pid_t session = 0;
     double last_cpu_seconds = 0;
+    std::optional<NodeReading> node;   // At the job's last sample.
+    std::vector<int> gpus;             // NVML indices from its environment.
+    std::vector<double> gpu_baseline;  // gpu_per_user_joules_ at last sample.
   };
   // What has been counted of one Slurm job's current run.
   struct SlurmState {
@@ -65,6 +125,17 @@ class JobMeters final : public JobMeter {
   };
   Result<EnergyReading> local_cpu_energy(const Job& job, TimePoint from,
                                          TimePoint to);
+  // The node's counters at `to`, read once per distinct `to` (a `to` not
+  // after the newest reading gets that reading).
+  Result<NodeReading> read_node(TimePoint to);
+  // The newest reading taken in [from - rapl_max_baseline_age, from].
+  std::optional<NodeReading> node_reading_before(TimePoint from) const;
+  // Samples the GPUs at `to` (once per distinct `to`) and splits each
+  // device's energy among the live jobs that list it.
+  void advance_gpus(TimePoint to);
+  // Adds the job's GPU energy since its last sample to `reading`.
+  void add_gpu_energy(const Job& job, CpuState& state, TimePoint from,
+                      TimePoint to, EnergyReading& reading);
   Result<EnergyReading> slurm_energy(executors::SlurmExecutor& executor,
                                      const Job& job, TimePoint from,
                                      TimePoint to);
@@ -78,6 +149,17 @@ class JobMeters final : public JobMeter {
   executors::CpuPowerModel model_;
   double default_watts_;
   SlurmExecutors slurm_executors_;
+  JobMetersOptions options_;
+  std::unique_ptr<executors::RaplMeter> rapl_;  // Null: no usable RAPL.
+  bool rapl_dram_ = false;                      // A dram domain is counted.
+  double rapl_package_joules_ = 0;              // Since construction.
+  double rapl_dram_joules_ = 0;
+  std::deque<NodeReading> node_readings_;  // Newest last, bounded.
+  std::unique_ptr<executors::NvmlMeter> nvml_;
+  std::optional<GpuEnergySource> gpus_;
+  std::optional<TimePoint> gpu_last_time_;
+  // Per device: joules since construction that one user of it was charged.
+  std::vector<double> gpu_per_user_joules_;
   std::map<std::string, CpuState> cpu_;      // By job id.
   std::map<std::string, SlurmState> slurm_;  // By job id.
 };

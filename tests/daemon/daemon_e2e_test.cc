@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // End to end: the real `lowcarb daemon` process, its real socket and SQLite
 // file, local jobs as real processes, time compressed with --clock-speed.
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -11,7 +12,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -331,6 +334,104 @@ TEST_F(DaemonE2eTest, CliSubmitListShowAndCancelThroughTheSocket) {
   EXPECT_THAT(cancelled.out, HasSubstr("cancelled"));
 }
 
+// A `lowcarb` child that runs while the test watches it; its stdout and
+// stderr go to files. Killed (SIGKILL) if still running when destroyed, so a
+// command that never ends cannot outlive its test.
+class CliChild {
+ public:
+  CliChild(const std::vector<std::string>& args, const std::string& out_path,
+           const std::string& err_path) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (out < 0 || err < 0 || ::dup2(out, STDOUT_FILENO) < 0 ||
+          ::dup2(err, STDERR_FILENO) < 0) {
+        ::_exit(126);
+      }
+      std::vector<std::string> all = {LOWCARB_BINARY};
+      all.insert(all.end(), args.begin(), args.end());
+      std::vector<char*> argv;
+      for (auto& a : all) {
+        argv.push_back(a.data());
+      }
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  CliChild(const CliChild&) = delete;
+  CliChild& operator=(const CliChild&) = delete;
+  ~CliChild() {
+    if (running()) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  bool started() const { return pid_ > 0; }
+
+  bool running() {
+    if (pid_ <= 0 || exit_status_) {
+      return false;
+    }
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      return false;
+    }
+    return true;
+  }
+
+  // The exit status once the child has ended within `timeout`; nullopt
+  // while it still runs.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
+    wait_until([&] { return !running(); }, timeout);
+    return exit_status_;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> exit_status_;
+};
+
+TEST_F(DaemonE2eTest, LogsFollowStreamsOutputAndExitsWhenTheJobEnds) {
+  start(launch());
+  const std::string socket = daemon_->launch().socket_path;
+  json job = submit({{"argv", {"sh", "-c", "echo first; sleep 2; echo second"}},
+                     // Ten real seconds: the job never overruns its estimate.
+                     {"duration", 36000},
+                     {"zones", {"FR"}},
+                     {"deadline", "+48h"}});
+  ASSERT_TRUE(job.contains("id"));
+  const std::string id = job["id"];
+  ASSERT_TRUE(reaches(id, "running")) << daemon_->log();
+  const std::string out = dir_.file("follow.out");
+  const std::string err = dir_.file("follow.err");
+
+  CliChild follow(
+      {"logs", "--socket", socket, id, "--follow", "--interval", "0.1"}, out,
+      err);
+  ASSERT_TRUE(follow.started());
+
+  // The first line arrives while the job still sleeps, so it was streamed
+  // rather than read once at the end.
+  ASSERT_TRUE(wait_until(
+      [&] { return read_file(out).find("first\n") != std::string::npos; },
+      kWait))
+      << "out: " << read_file(out) << "\nerr: " << read_file(err);
+  EXPECT_EQ("first\n", read_file(out));
+  EXPECT_TRUE(follow.running());
+  // Once the job has ended, the follower prints the rest and exits by itself.
+  std::optional<int> status = follow.wait_exit(std::chrono::seconds(15));
+  ASSERT_TRUE(status.has_value())
+      << "still following 15 s later; out: " << read_file(out)
+      << "\njob: " << show(id).dump();
+  EXPECT_EQ(0, *status) << read_file(err);
+  EXPECT_EQ("first\nsecond\n", read_file(out));
+  EXPECT_EQ("succeeded", show(id)["state"]);
+}
+
 TEST_F(DaemonE2eTest, SecondDaemonOnTheSameStateDirectoryIsRefused) {
   start(launch());
   DaemonLaunch other = launch();
@@ -506,6 +607,12 @@ TEST_F(DaemonE2eTest, OtherUsersCannotSeeOrTouchAJobAndTheirJobsRunAsThem) {
       if (answer || answer.error().code != ErrorCode::kNotFound) {
         return 12;
       }
+    }
+    // The CLI too: `lowcarb logs` of root's job fails (exit 1, not found)
+    // and prints none of it.
+    CliRun logs = run_lowcarb({"logs", "--socket", socket, id});
+    if (logs.status != 1 || !logs.out.empty()) {
+      return 14;
     }
     auto mine = call({{"op", "submit"},
                       {"argv", {"sh", "-c", "id -u > whoami"}},
