@@ -233,7 +233,9 @@ nlohmann::json sci_json(const Sci& sci, const SciOptions& options) {
 }
 
 // A CSV number: shortest round-trip form, so a reader gets back the value.
-std::string csv_number(double value) { return fmt::format("{}", value); }
+// Twelve significant digits: exact for every figure we meter, and free of
+// binary noise such as 150.00000000000006.
+std::string csv_number(double value) { return fmt::format("{:.12g}", value); }
 
 std::string sci_scope(const Sci& sci) {
   return sci.includes_embodied
@@ -465,6 +467,24 @@ std::string format_significant(double value, int digits) {
   return text;
 }
 
+namespace {
+
+// Savings below a thousandth of the baseline are rounding noise of the
+// meters and clocks, not a result: shown as 0, never as "-0.00000226".
+std::string saved_text(double saved_kg, double baseline_kg) {
+  if (std::fabs(saved_kg) < std::fabs(baseline_kg) * 1e-3) {
+    return "0";
+  }
+  return format_significant(saved_kg, 3);
+}
+
+std::string percent_text(double percent) {
+  std::string text = fmt::format("{:.1f}%", percent);
+  return text == "-0.0%" ? "0.0%" : text;
+}
+
+}  // namespace
+
 std::string render_text(const Report& report, const SciOptions* sci) {
   std::string out;
   if (report.jobs.empty()) {
@@ -485,8 +505,8 @@ std::string render_text(const Report& report, const SciOptions* sci) {
                        format_significant(s.emissions_kg, 3),
                        fmt::format("{:.0f}", s.mean_gco2_per_kwh()),
                        format_significant(s.counterfactual_kg, 3),
-                       format_significant(s.saved_kg(), 3),
-                       fmt::format("{:.1f}%", s.saved_percent()), meter);
+                       saved_text(s.saved_kg(), s.counterfactual_kg),
+                       percent_text(s.saved_percent()), meter);
   };
   for (const auto& job : report.jobs) {
     row(job.job_id, job.name.empty() ? "-" : job.name, job.zone,

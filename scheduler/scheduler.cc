@@ -516,6 +516,11 @@ void Scheduler::start_job(Job& job, TimePoint now, const std::string& why) {
 void Scheduler::finish_job(Job& job, const executors::RunStatus& status,
                            TimePoint now) {
   TimePoint ended = status.ended_at ? std::min(*status.ended_at, now) : now;
+  if (job.running_since && ended < *job.running_since) {
+    // The backend's end time is from another clock than ours (a daemon run
+    // with --clock-speed): the end is when we learnt of it.
+    ended = now;
+  }
   if (job.running_since) {
     ended = std::max(ended, *job.running_since);
     tracker_.sample(job, ended);

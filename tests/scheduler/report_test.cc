@@ -488,6 +488,26 @@ TEST(ReportTest, TextTableHasOneLinePerJobAndTotals) {
   EXPECT_EQ(end_of(lines[0], "ENERGY kWh"), end_of(lines[2], "1.2 ") - 1);
 }
 
+TEST(ReportTest, SavingsOfRoundingNoiseReadZeroNotATinyNegative) {
+  // 1 kWh at 400 g/kWh against a baseline of 400.0009 g/kWh: 0.9 mg saved.
+  LedgerRecord r = record("4", "DE", kT0, kT0 + std::chrono::hours(1));
+  r.cpu_joules = 3.6e6;
+  r.gco2_per_kwh = 400;
+  r.grams = 400;
+  r.counterfactual_gco2_per_kwh = 400.0009;
+  r.counterfactual_grams = 400.0009;
+  LedgerRecord worse = r;
+  worse.job_id = "5";
+  worse.counterfactual_grams = 399.9991;
+
+  auto lines = split(render_text(build_report({r, worse}, {}), nullptr), '\n');
+
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_THAT(lines[1], HasSubstr(" 0    0.0%"));
+  EXPECT_THAT(lines[2], HasSubstr(" 0    0.0%"));
+  EXPECT_THAT(lines[2], ::testing::Not(HasSubstr("-0")));
+}
+
 TEST(ReportTest, EmptyLedgerGivesHeaderOnlyAndAMessage) {
   Report report = build_report({}, {});
   EXPECT_EQ(0, report.totals.job_count);
