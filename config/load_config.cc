@@ -206,7 +206,8 @@ void ConfigReader::for_each_key(
   }
   std::set<std::string> seen;
   for (auto it = field.node.begin(); it != field.node.end() && ok(); ++it) {
-    const YAML::Node& key_node = it->first;
+    // A copy: `it->first` lives in a proxy that dies with this statement.
+    const YAML::Node key_node = it->first;
     const std::string key = key_node.IsScalar() ? key_node.Scalar() : "";
     const std::string path = field.path.empty() ? key : field.path + "." + key;
     Field key_field{key_node, path, location_of(key_node)};

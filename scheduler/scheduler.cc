@@ -429,7 +429,9 @@ Result<Job> Scheduler::submit(JobSpec spec, TimePoint now) {
   if (executor->defers_start()) {
     start_job(active, now, "deferred submission");
   }
-  return active;
+  Job submitted = active;
+  forget_if_ended(submitted.id);
+  return submitted;
 }
 
 executors::LaunchSpec Scheduler::launch_spec(const Job& job) const {
@@ -459,7 +461,6 @@ void Scheduler::start_job(Job& job, TimePoint now, const std::string& why) {
     job.message = "executor " + job.executor + " is not configured";
     job.ended_at = now;
     save(job, now, job.message);
-    active_.erase(job.id);
     return;
   }
   bool deferred = executor->defers_start();
@@ -487,7 +488,6 @@ void Scheduler::start_job(Job& job, TimePoint now, const std::string& why) {
     job.ended_at = now;
     job.message = handle.error().message;
     save(job, now, "start failed: " + handle.error().message);
-    active_.erase(job.id);
     return;
   }
   job.handle = *handle;
@@ -541,7 +541,15 @@ void Scheduler::finish_job(Job& job, const executors::RunStatus& status,
   save(job, now,
        std::string("finished: ") + executors::to_string(status.state) +
            (status.message.empty() ? "" : " " + status.message));
-  active_.erase(job.id);
+  // The job leaves active_ in forget_if_ended(), once no caller holds it.
+}
+
+void Scheduler::forget_if_ended(const std::string& job_id) {
+  auto it = active_.find(job_id);
+  if (it != active_.end() && is_terminal(it->second.state)) {
+    last_sample_.erase(job_id);
+    active_.erase(it);
+  }
 }
 
 std::optional<executors::RunStatus> Scheduler::poll_live(Job& job,
@@ -795,8 +803,7 @@ void Scheduler::step(Job& job, TimePoint now) {
     case JobState::kSucceeded:
     case JobState::kFailed:
     case JobState::kCancelled:
-      active_.erase(job.id);
-      return;
+      return;  // tick() forgets it.
   }
 }
 
@@ -842,6 +849,7 @@ void Scheduler::tick(TimePoint now) {
       planning_round_->insert(id);
     }
     step(job, now);
+    forget_if_ended(id);
   }
   planning_round_.reset();
   if (replan_due) {
@@ -940,6 +948,7 @@ Status Scheduler::cancel(const std::string& job_id, const Requester& who,
   status.state = RunState::kCancelled;
   status.message = fmt::format("cancelled by uid {}", who.uid);
   finish_job(job, status, now);
+  forget_if_ended(job_id);
   return {};
 }
 
@@ -957,6 +966,11 @@ Status Scheduler::pause(const std::string& job_id, const Requester& who,
   job.held = true;
   if (job.state == JobState::kRunning) {
     pause_job(job, now, fmt::format("paused by uid {}", who.uid));
+    if (is_terminal(job.state)) {  // It ended meanwhile.
+      forget_if_ended(job_id);
+      return make_error(ErrorCode::kConflict,
+                        "could not pause job " + job_id + ": it has ended");
+    }
     if (job.state != JobState::kPaused) {
       job.held = false;
       save(job, now, "pause failed");
@@ -983,6 +997,7 @@ Status Scheduler::resume(const std::string& job_id, const Requester& who,
   job.held = false;
   if (job.state == JobState::kPaused) {
     resume_job(job, now, fmt::format("resumed by uid {}", who.uid));
+    forget_if_ended(job_id);
     return {};
   }
   save(job, now, fmt::format("released by uid {}", who.uid));
@@ -1034,8 +1049,8 @@ Status Scheduler::recover(TimePoint now) {
       poll_job(job, now);
     }
     logger()->info("job {}: recovered in state {}", job.id,
-                   to_string(active_.count(job.id) ? active_[job.id].state
-                                                   : JobState::kSucceeded));
+                   to_string(job.state));
+    forget_if_ended(job.id);  // Ended while we were down.
   }
   refresh_forecasts(now, true);
   forecasts_changed_ = true;  // Re-plan everything at the next tick.

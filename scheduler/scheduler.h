@@ -134,7 +134,10 @@ class Scheduler {
   void poll_job(Job& job, TimePoint now);
   void pause_job(Job& job, TimePoint now, const std::string& why);
   void resume_job(Job& job, TimePoint now, const std::string& why);
+  // Records the end; the job stays in active_ (callers may still hold it)
+  // until forget_if_ended() drops it.
   void finish_job(Job& job, const executors::RunStatus& status, TimePoint now);
+  void forget_if_ended(const std::string& job_id);
   executors::LaunchSpec launch_spec(const Job& job) const;
   bool save(Job& job, TimePoint now, const std::string& note);
   Result<Job*> owned_active(const std::string& job_id, const Requester& who);
