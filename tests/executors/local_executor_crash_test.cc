@@ -31,17 +31,7 @@ using lowcarb::testing::ScopedTempDir;
 using lowcarb::testing::write_file;
 using namespace std::chrono_literals;
 
-template <typename Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds limit = 5000ms) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until) {
-      return false;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
+using lowcarb::testing::eventually;
 
 // Where the forked daemon dies.
 enum class DeathPoint {

@@ -28,18 +28,7 @@ using lowcarb::testing::write_file;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-// Polls `done` every 20 ms for up to `limit`.
-template <typename Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds limit = 5000ms) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until) {
-      return false;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
+using lowcarb::testing::eventually;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);

@@ -25,17 +25,7 @@ namespace {
 using lowcarb::testing::ScopedTempDir;
 using namespace std::chrono_literals;
 
-template <typename Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds limit = 5000ms) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until) {
-      return false;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
+using lowcarb::testing::eventually;
 
 std::set<int> open_fds(pid_t pid) {
   std::set<int> fds;

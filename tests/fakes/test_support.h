@@ -3,8 +3,10 @@
 // directories, and the paths of test data.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -63,5 +65,19 @@ std::string shared_data(const std::string& relative);
 std::string testdata(const std::string& relative);
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
+
+// Polls `done` every 20 ms until it holds (true) or `limit` passes (false).
+template <typename Predicate>
+bool eventually(Predicate done,
+                std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
 
 }  // namespace lowcarb::testing

@@ -9,6 +9,7 @@
 
 #include "common/logging.h"
 #include "common/time_format.h"
+#include "tests/fakes/log_capture.h"
 #include "tests/fakes/test_support.h"
 #include "tests/forecast/scripted_provider.h"
 
@@ -25,39 +26,7 @@ const TimePoint kNow = *parse_time("2026-11-23T12:00:00Z");
 const SignalKind kAverageDirect{Basis::kAverage, Scope::kDirect,
                                 Horizon::kForecast};
 
-// Captures what the "forecast" logger writes during a test.
-class LogCapture {
- public:
-  LogCapture()
-      : logger_(get_logger("forecast")),
-        sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_)) {
-    sink_->set_pattern("%l %v");
-    logger_->sinks().push_back(sink_);
-    previous_level_ = logger_->level();
-    logger_->set_level(spdlog::level::info);
-  }
-  ~LogCapture() {
-    auto& sinks = logger_->sinks();
-    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
-    logger_->set_level(previous_level_);
-  }
-  std::string text() const { return stream_.str(); }
-  size_t count(const std::string& needle) const {
-    size_t n = 0;
-    const std::string all = stream_.str();
-    for (auto pos = all.find(needle); pos != std::string::npos;
-         pos = all.find(needle, pos + 1)) {
-      ++n;
-    }
-    return n;
-  }
-
- private:
-  std::ostringstream stream_;
-  std::shared_ptr<spdlog::logger> logger_;
-  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
-  spdlog::level::level_enum previous_level_ = spdlog::level::info;
-};
+using lowcarb::testing::LogCapture;
 
 class FallbackChainTest : public ::testing::Test {
  protected:
@@ -160,7 +129,7 @@ TEST_F(FallbackChainTest, AllNotFoundIsNotFound) {
 }
 
 TEST_F(FallbackChainTest, LogsAFailureOnceRedactedUntilTheProviderRecovers) {
-  LogCapture log;
+  LogCapture log("forecast");
   api_.fail_with(ErrorCode::kUnavailable,
                  "GET https://api.example/v3?token=s3cr3tvalue: HTTP 503");
   auto chain = make_chain();
@@ -178,7 +147,7 @@ TEST_F(FallbackChainTest, LogsAFailureOnceRedactedUntilTheProviderRecovers) {
 }
 
 TEST_F(FallbackChainTest, WarnsOnceWhenTheServedKindIsNotComparable) {
-  LogCapture log;
+  LogCapture log("forecast");
   api_.set_kind({Basis::kMarginal, Scope::kDirect, Horizon::kForecast});
   auto chain = make_chain();
 
@@ -192,7 +161,7 @@ TEST_F(FallbackChainTest, WarnsOnceWhenTheServedKindIsNotComparable) {
 }
 
 TEST_F(FallbackChainTest, DoesNotWarnForAComparableKind) {
-  LogCapture log;
+  LogCapture log("forecast");
   fixed_.set_kind({Basis::kAverage, Scope::kDirect, Horizon::kAnnualAverage});
   history_.fail_with(ErrorCode::kNotFound, "none");
   auto chain = make_chain();

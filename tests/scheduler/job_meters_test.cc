@@ -22,6 +22,7 @@
 #include "common/logging.h"
 #include "common/time_format.h"
 #include "executors/meters/node_cpu_time.h"
+#include "tests/fakes/log_capture.h"
 #include "tests/fakes/test_support.h"
 
 namespace lowcarb::scheduler {
@@ -38,39 +39,7 @@ constexpr double kWattsPerCore = 10;
 constexpr double kMemoryWattsPerGb = 0.5;
 constexpr uint64_t kMaxRangeUj = 262143328850;
 
-// Captures what the "meters" logger writes during a test.
-class LogCapture {
- public:
-  LogCapture()
-      : logger_(get_logger("meters")),
-        sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_)) {
-    sink_->set_pattern("%l %v");
-    logger_->sinks().push_back(sink_);
-    previous_level_ = logger_->level();
-    logger_->set_level(spdlog::level::info);
-  }
-  ~LogCapture() {
-    auto& sinks = logger_->sinks();
-    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
-    logger_->set_level(previous_level_);
-  }
-  std::string text() const { return stream_.str(); }
-  size_t count(const std::string& needle) const {
-    size_t n = 0;
-    const std::string all = stream_.str();
-    for (auto pos = all.find(needle); pos != std::string::npos;
-         pos = all.find(needle, pos + 1)) {
-      ++n;
-    }
-    return n;
-  }
-
- private:
-  std::ostringstream stream_;
-  std::shared_ptr<spdlog::logger> logger_;
-  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
-  spdlog::level::level_enum previous_level_ = spdlog::level::info;
-};
+using lowcarb::testing::LogCapture;
 
 // A /proc/PID/stat line as the kernel writes it (see proc_stat_test.cc).
 std::string stat_line(int pid, int session, int utime_ticks, int rss_pages) {
@@ -328,7 +297,7 @@ TEST_F(JobMetersTest, UnreadableRaplFallsBackToTheModelWithOneWarning) {
   Job job = local_job("a", 100, t0_);
   if (geteuid() != 0) {
     ASSERT_EQ(0, chmod(counter.c_str(), 0000));  // Ours: 0400 is readable.
-    LogCapture log;
+    LogCapture log("meters");
     auto m = meters(options());
     EXPECT_EQ("", check_unreadable_rapl(m, job, t0_, log));
     return;
@@ -344,7 +313,7 @@ TEST_F(JobMetersTest, UnreadableRaplFallsBackToTheModelWithOneWarning) {
         if (setgid(65534) != 0 || setuid(65534) != 0) {
           _exit(3);
         }
-        LogCapture log;
+        LogCapture log("meters");
         auto m = meters(options());
         const std::string problem = check_unreadable_rapl(m, job, t0_, log);
         if (!problem.empty()) {
