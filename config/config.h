@@ -127,11 +127,22 @@ struct ExecutorsConfig {
   std::vector<SlurmClusterConfig> slurm;
 };
 
+// One HTTP API bearer token and the local user its requests act as.
+struct HttpTokenConfig {
+  std::string file;  // Holds the token; must not be group/other readable.
+  std::string user;  // Local user name (or numeric uid).
+  bool operator==(const HttpTokenConfig&) const = default;
+};
+
 struct DaemonConfig {
   std::string socket_path;   // Default: <state_dir>/lowcarb.sock.
   std::string socket_group;  // Group given rw on the socket; "" = none.
   std::string http_listen;   // "127.0.0.1:8787"; "" = no HTTP API.
+  // Legacy single token: acts as the daemon's own user (an admin token).
   std::string http_token_file;
+  std::vector<HttpTokenConfig> http_tokens;  // Per-user tokens.
+  // Open socket connections one uid may hold (root too); 0 = no own limit.
+  size_t max_connections_per_user = 64;
   Duration poll_period{std::chrono::seconds(5)};
   Duration sample_period{std::chrono::seconds(10)};
   size_t max_request_bytes = 1 << 20;

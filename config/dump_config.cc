@@ -185,6 +185,14 @@ std::string dump_config(const Config& config) {
   out << YAML::Key << "http_listen" << YAML::Value << daemon.http_listen;
   out << YAML::Key << "http_token_file" << YAML::Value
       << daemon.http_token_file;
+  out << YAML::Key << "http_tokens" << YAML::Value << YAML::BeginSeq;
+  for (const auto& token : daemon.http_tokens) {
+    out << YAML::BeginMap << YAML::Key << "file" << YAML::Value << token.file
+        << YAML::Key << "user" << YAML::Value << token.user << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::Key << "max_connections_per_user" << YAML::Value
+      << static_cast<unsigned long long>(daemon.max_connections_per_user);
   out << YAML::Key << "poll_period" << YAML::Value
       << format_duration(daemon.poll_period);
   out << YAML::Key << "sample_period" << YAML::Value

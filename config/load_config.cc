@@ -986,7 +986,8 @@ void ConfigReader::read_slurm(const Field& field, SlurmClusterConfig& cluster) {
 void ConfigReader::read_daemon(const Field& field, DaemonConfig& daemon) {
   for_each_key(field,
                {"socket", "socket_group", "http_listen", "http_token_file",
-                "poll_period", "sample_period", "max_request_bytes"},
+                "http_tokens", "max_connections_per_user", "poll_period",
+                "sample_period", "max_request_bytes"},
                [&](const std::string& key, const Field& value) {
                  if (key == "socket") {
                    if (auto path = text(value)) {
@@ -1014,6 +1015,27 @@ void ConfigReader::read_daemon(const Field& field, DaemonConfig& daemon) {
                  } else if (key == "http_token_file") {
                    if (auto path = text(value)) {
                      daemon.http_token_file = *path;
+                   }
+                 } else if (key == "http_tokens") {
+                   for_each_item(value, [&](const Field& item) {
+                     HttpTokenConfig token;
+                     for_each_key(item, {"file", "user"},
+                                  [&](const std::string& k, const Field& v) {
+                                    if (auto t = text(v)) {
+                                      (k == "file" ? token.file : token.user) =
+                                          *t;
+                                    }
+                                  });
+                     if (ok() && (token.file.empty() || token.user.empty())) {
+                       expected(item, "{file: PATH, user: NAME}");
+                       return;
+                     }
+                     daemon.http_tokens.push_back(std::move(token));
+                   });
+                 } else if (key == "max_connections_per_user") {
+                   if (auto n = integer(value, 0, 1 << 20,
+                                        "a count >= 0 (0 = no own limit)")) {
+                     daemon.max_connections_per_user = static_cast<size_t>(*n);
                    }
                  } else if (key == "poll_period") {
                    if (auto d = duration(value, true)) {

@@ -15,15 +15,53 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "executors/job_environment.h"
 #include "executors/proc_stat.h"
+
+extern char** environ;
 
 namespace lowcarb::executors {
 namespace {
 
 constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2};
 constexpr int kExitCannotRun = 127;
+
+// What the child reports through the exec pipe when it cannot run the job.
+enum class Step : int { kSetgroups = 1, kSetgid, kSetuid, kChdir, kExec };
+
+const char* step_name(Step step) {
+  switch (step) {
+    case Step::kSetgroups:
+      return "setgroups";
+    case Step::kSetgid:
+      return "setgid";
+    case Step::kSetuid:
+      return "setuid";
+    case Step::kChdir:
+      return "chdir";
+    case Step::kExec:
+      return "exec";
+  }
+  return "start";
+}
+
+Result<Environment> read_environment_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return make_error(
+        ErrorCode::kNotFound,
+        fmt::format("job environment file {}: {}", path, std::strerror(errno)));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  in.close();
+  // It holds the submitter's variables (secrets, often): gone once read.
+  ::unlink(path.c_str());
+  return parse_environment_file(text.str(), path);
+}
 
 }  // namespace
 
@@ -68,7 +106,7 @@ Result<ExitRecord> parse_exit_record(const std::string& text,
 
 Status write_file_durably(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     return make_error(ErrorCode::kUnavailable,
                       fmt::format("writing {}: {}", tmp, std::strerror(errno)));
@@ -181,7 +219,8 @@ int run_exec_wrapper(const ExecWrapperOptions& options, const Clock& clock,
     return fail("no command given after '--'");
   }
 
-  // Resolve the identity to run as before forking (getpwuid allocates).
+  // Resolve the identity and the environment before forking (getpwuid and
+  // the strings allocate; the child only makes system calls).
   std::optional<uid_t> uid;
   std::optional<gid_t> gid;
   std::string user_name;
@@ -207,6 +246,37 @@ int run_exec_wrapper(const ExecWrapperOptions& options, const Clock& clock,
       }
     }
   }
+  JobUser job_user;
+  job_user.uid = uid ? *uid : ::getuid();
+  if (const passwd* pw = ::getpwuid(job_user.uid)) {
+    job_user.name = pw->pw_name;
+    job_user.home = pw->pw_dir ? pw->pw_dir : "";
+    job_user.shell = pw->pw_shell ? pw->pw_shell : "";
+  }
+  Environment submitted;
+  if (!options.env_file.empty()) {
+    auto read = read_environment_file(options.env_file);
+    if (!read) {
+      return fail(read.error().message);
+    }
+    submitted = std::move(*read);
+  }
+  std::vector<std::string> dropped;
+  std::vector<std::string> env_strings =
+      environment_strings(job_environment(submitted, job_user, &dropped));
+  if (!dropped.empty()) {
+    err << "lowcarb exec-wrapper: the job runs as root; not passing "
+        << fmt::format("{}", fmt::join(dropped, ", "))
+        << " (loader variables never reach a root process)\n";
+    err.flush();
+  }
+  std::vector<char*> envp;
+  for (auto& entry : env_strings) {
+    envp.push_back(entry.data());
+  }
+  envp.push_back(nullptr);
+  const char* working_dir =
+      options.working_dir.empty() ? nullptr : options.working_dir.c_str();
 
   if (!options.started_file.empty()) {
     // Durable before the job can run: after a daemon crash this file tells
@@ -252,7 +322,7 @@ int run_exec_wrapper(const ExecWrapperOptions& options, const Clock& clock,
     ::close(exec_pipe[0]);
     ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     int error = 0;
-    const char* step = "";
+    Step step = Step::kExec;
     if (uid) {
       // Supplementary groups first, then the group, then the user: once the
       // uid is dropped nothing else may be changed.
@@ -260,37 +330,40 @@ int run_exec_wrapper(const ExecWrapperOptions& options, const Clock& clock,
                                  : ::initgroups(user_name.c_str(), *gid);
       if (rc != 0) {
         error = errno;
-        step = "setgroups";
+        step = Step::kSetgroups;
       } else if (::setgid(*gid) != 0) {
         error = errno;
-        step = "setgid";
+        step = Step::kSetgid;
       } else if (::setuid(*uid) != 0) {
         error = errno;
-        step = "setuid";
+        step = Step::kSetuid;
       }
     }
+    // Only now, as the user: the directory and the job's own environment
+    // (execvp looks argv[0] up in the job's PATH, not the wrapper's).
+    if (error == 0 && working_dir != nullptr && ::chdir(working_dir) != 0) {
+      error = errno;
+      step = Step::kChdir;
+    }
     if (error == 0) {
+      environ = envp.data();
       ::execvp(argv[0], argv.data());
       error = errno;
-      step = "exec";
+      step = Step::kExec;
     }
-    ssize_t ignored = ::write(exec_pipe[1], &error, sizeof(error));
-    ignored = ::write(exec_pipe[1], step, std::strlen(step));
+    const int report[2] = {error, static_cast<int>(step)};
+    ssize_t ignored = ::write(exec_pipe[1], report, sizeof(report));
     (void)ignored;
     _exit(kExitCannotRun);
   }
   ::close(exec_pipe[1]);
-  int exec_error = 0;
-  char step[16] = {};
+  int report[2] = {0, 0};
   ssize_t n = 0;
-  while ((n = ::read(exec_pipe[0], &exec_error, sizeof(exec_error))) < 0 &&
+  while ((n = ::read(exec_pipe[0], report, sizeof(report))) < 0 &&
          errno == EINTR) {
   }
-  if (n == static_cast<ssize_t>(sizeof(exec_error))) {
-    ssize_t ignored = ::read(exec_pipe[0], step, sizeof(step) - 1);
-    (void)ignored;
-  }
   ::close(exec_pipe[0]);
+  const bool start_failed = n == static_cast<ssize_t>(sizeof(report));
 
   int status = 0;
   for (;;) {
@@ -312,10 +385,19 @@ int run_exec_wrapper(const ExecWrapperOptions& options, const Clock& clock,
 
   ExitRecord record;
   record.ended_at = clock.now();
-  if (n == static_cast<ssize_t>(sizeof(exec_error))) {
+  if (start_failed) {
+    const auto step = static_cast<Step>(report[1]);
     record.exit_code = kExitCannotRun;
-    record.error = fmt::format("{} '{}': {}", step, options.argv[0],
-                               std::strerror(exec_error));
+    if (step == Step::kChdir) {
+      record.error = fmt::format(
+          "chdir '{}' as {} (uid {}): {}; the job did not run",
+          options.working_dir,
+          job_user.name.empty() ? std::string("the job's user") : job_user.name,
+          job_user.uid, std::strerror(report[0]));
+    } else {
+      record.error = fmt::format("{} '{}': {}", step_name(step),
+                                 options.argv[0], std::strerror(report[0]));
+    }
     err << "lowcarb exec-wrapper: " << record.error << "\n";
     err.flush();
   } else if (WIFSIGNALED(status)) {

@@ -6,6 +6,14 @@
 // nothing) before exiting with the job's code (128 + signal when killed by a
 // signal). The status file is how LocalExecutor learns the exit status of a
 // job that ended while the daemon was down.
+//
+// Privilege separation: the wrapper may run as root, and then runs with the
+// fixed environment it was started with (nothing of the job's). The job's
+// environment (job_environment.h) is read from a 0600 file, which is removed
+// once read, and applied only in the child, after setgroups/initgroups,
+// setgid and setuid; the child then enters the working directory as the
+// user, so a directory the user cannot enter fails the job (status file
+// error "chdir ...") instead of being entered with root's rights.
 #pragma once
 
 #include <iosfwd>
@@ -39,10 +47,10 @@ Status write_exit_record(const std::string& path, const ExitRecord& record);
 // kNotFound when `path` does not exist.
 Result<ExitRecord> read_exit_record(const std::string& path);
 
-// Replaces `path` with `text` so that readers, and a restart after a crash or
-// power loss, see the old content or all of the new: writes `path`.tmp,
-// fsyncs it, renames it over `path` and fsyncs the directory. kUnavailable
-// (naming the file) on failure.
+// Replaces `path` (created mode 0600) with `text` so that readers, and a
+// restart after a crash or power loss, see the old content or all of the new:
+// writes `path`.tmp, fsyncs it, renames it over `path` and fsyncs the
+// directory. kUnavailable (naming the file) on failure.
 Status write_file_durably(const std::string& path, const std::string& text);
 
 // The started file: written by the wrapper, naming itself, after it has
@@ -56,7 +64,12 @@ Result<ProcessIdentity> read_started_record(const std::string& path);
 struct ExecWrapperOptions {
   std::string status_file;
   std::string started_file;       // "" = none (see write_started_record).
-  std::vector<std::string> argv;  // The job; argv[0] is looked up in PATH.
+  std::vector<std::string> argv;  // The job; argv[0] is looked up in the
+                                  // job's PATH.
+  // JSON file with the submitted environment (format_environment_file);
+  // removed once read. "" = the job gets only the fixed variables.
+  std::string env_file;
+  std::string working_dir;  // Entered as the job's user; "" = stay.
   // Run the job as this user/group. Requires root unless equal to the
   // current ids. With uid set and gid unset, the user's primary group.
   std::optional<unsigned> uid;

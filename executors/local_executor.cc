@@ -18,6 +18,7 @@
 #include "common/strings.h"
 #include "common/time_format.h"
 #include "executors/exec_wrapper.h"
+#include "executors/job_environment.h"
 
 namespace lowcarb::executors {
 
@@ -229,6 +230,13 @@ std::string LocalExecutor::started_file(const std::string& job_id,
       .string();
 }
 
+std::string LocalExecutor::env_file(const std::string& job_id,
+                                    int segment) const {
+  return (fs::path(options_.state_dir) / "jobs" / job_id /
+          fmt::format("env-{}.json", segment))
+      .string();
+}
+
 std::string LocalExecutor::intent_file(const std::string& job_id,
                                        int segment) const {
   return (fs::path(options_.state_dir) / "jobs" / job_id /
@@ -371,18 +379,39 @@ Result<ExecutorHandle> LocalExecutor::start(const LaunchSpec& spec,
   }
   request.log_uid = spec.uid;
   request.log_gid = spec.gid;
-  request.working_dir = spec.working_dir;
+  // The wrapper (root, often) runs with a fixed environment in "/"; the
+  // job's environment and working directory apply only after it dropped
+  // to the job's user (see exec_wrapper.h and job_environment.h).
+  request.working_dir = "/";
   request.umask = spec.umask;
-  request.env = spec.env;
-  request.env["LOWCARB_JOB_ID"] = spec.job_id;
-  request.env["LOWCARB_SEGMENT"] = std::to_string(spec.segment);
+  request.env = wrapper_environment();
+  Environment job_env = spec.env;
+  job_env["LOWCARB_JOB_ID"] = spec.job_id;
+  job_env["LOWCARB_SEGMENT"] = std::to_string(spec.segment);
   if (spec.segment > 0) {
-    request.env["LOWCARB_RESUME"] = "1";
+    job_env["LOWCARB_RESUME"] = "1";
+  } else {
+    job_env.erase("LOWCARB_RESUME");
   }
-  request.argv = {
-      options_.wrapper_binary, "exec-wrapper",
-      "--status-file",         status,
-      "--started-file",        started_file(spec.job_id, spec.segment)};
+  const std::string env_path = env_file(spec.job_id, spec.segment);
+  if (auto written =
+          write_file_durably(env_path, format_environment_file(job_env));
+      !written) {
+    return tl::unexpected(written.error().with_context(
+        fmt::format("starting job {}: job environment file", spec.job_id)));
+  }
+  request.argv = {options_.wrapper_binary,
+                  "exec-wrapper",
+                  "--status-file",
+                  status,
+                  "--started-file",
+                  started_file(spec.job_id, spec.segment),
+                  "--env-file",
+                  env_path};
+  if (!spec.working_dir.empty()) {
+    request.argv.push_back("--working-dir");
+    request.argv.push_back(spec.working_dir);
+  }
   if (spec.uid) {
     request.argv.push_back("--uid");
     request.argv.push_back(std::to_string(*spec.uid));
@@ -422,6 +451,7 @@ Result<ExecutorHandle> LocalExecutor::start(const LaunchSpec& spec,
     if (recorded) {
       fs::remove(record_path(record.identity), ec);  // It never ran.
     }
+    fs::remove(env_path, ec);
     return tl::unexpected(identity.error().with_context(
         fmt::format("starting job {}", spec.job_id)));
   }

@@ -107,6 +107,9 @@ class LocalExecutor final : public Executor {
   std::string status_file(const std::string& job_id, int segment) const;
   // Where the wrapper records itself before it forks the job.
   std::string started_file(const std::string& job_id, int segment) const;
+  // The job's environment for the wrapper (mode 0600; the wrapper removes
+  // it once read).
+  std::string env_file(const std::string& job_id, int segment) const;
   // Where start() records that it is about to launch the segment.
   std::string intent_file(const std::string& job_id, int segment) const;
 

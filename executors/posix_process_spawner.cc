@@ -14,8 +14,6 @@
 
 #include <fmt/format.h>
 
-extern char** environ;
-
 namespace lowcarb::executors {
 namespace {
 
@@ -42,14 +40,15 @@ Result<int> open_log(const std::string& path,
                      const std::optional<unsigned>& uid,
                      const std::optional<unsigned>& gid) {
   int fd =
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) {
     return make_error(
         ErrorCode::kUnavailable,
         fmt::format("opening log file {}: {}", path, std::strerror(errno)));
   }
   if (::geteuid() == 0 && (uid || gid)) {
-    // Root creates the file; the job's user must be able to write it.
+    // Root creates the file; the job's user must be able to write it (and
+    // only that user may read it: mode 0600, set again for an old file).
     if (::fchown(fd, uid ? *uid : static_cast<uid_t>(-1),
                  gid ? *gid : static_cast<gid_t>(-1)) != 0) {
       int saved = errno;
@@ -59,24 +58,25 @@ Result<int> open_log(const std::string& path,
           fmt::format("chown of log file {}: {}", path, std::strerror(saved)));
     }
   }
+  if (::fchmod(fd, 0600) != 0) {
+    int saved = errno;
+    ::close(fd);
+    return make_error(ErrorCode::kUnavailable,
+                      fmt::format("chmod 0600 of log file {}: {}", path,
+                                  std::strerror(saved)));
+  }
   return fd;
 }
 
-std::vector<std::string> merged_environment(
-    const std::map<std::string, std::string>& extra) {
-  std::vector<std::string> env;
-  for (char** entry = environ; entry && *entry; ++entry) {
-    std::string_view text(*entry);
-    auto eq = text.find('=');
-    std::string key(text.substr(0, eq));
-    if (extra.count(key) == 0) {
-      env.emplace_back(text);
-    }
+// The program's complete environment: nothing of the daemon's own (its
+// provider tokens, its loader variables) is passed on.
+std::vector<std::string> environment_of(
+    const std::map<std::string, std::string>& env) {
+  std::vector<std::string> strings;
+  for (const auto& [key, value] : env) {
+    strings.push_back(key + "=" + value);
   }
-  for (const auto& [key, value] : extra) {
-    env.push_back(key + "=" + value);
-  }
-  return env;
+  return strings;
 }
 
 std::vector<char*> pointers(std::vector<std::string>& strings) {
@@ -199,7 +199,7 @@ Result<ProcessIdentity> PosixProcessSpawner::spawn(
   // Everything that allocates happens before fork: the daemon may have
   // threads, and only async-signal-safe calls are allowed in the child.
   std::vector<std::string> argv_strings = request.argv;
-  std::vector<std::string> env_strings = merged_environment(request.env);
+  std::vector<std::string> env_strings = environment_of(request.env);
   std::vector<char*> argv = pointers(argv_strings);
   std::vector<char*> envp = pointers(env_strings);
 

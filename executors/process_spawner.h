@@ -30,12 +30,14 @@ struct ProcessIdentity {
 };
 
 struct SpawnRequest {
-  std::vector<std::string> argv;  // argv[0] is an absolute or PATH name.
-  // Added to (overriding) the spawning process's own environment.
+  std::vector<std::string> argv;  // argv[0] is an absolute or PATH name
+                                  // (looked up in our own PATH).
+  // The program's complete environment; nothing of the spawning process's
+  // own environment is inherited.
   std::map<std::string, std::string> env;
   std::string working_dir;  // "" = inherit.
   unsigned umask = 022;
-  std::string stdout_path;  // Opened O_APPEND|O_CREAT, mode 0640.
+  std::string stdout_path;  // Opened O_APPEND|O_CREAT, mode 0600.
   std::string stderr_path;  // "" = same file as stdout_path.
   // Owner of the log files when they are created by root; the program itself
   // runs as the caller (privilege drop is the exec wrapper's job).

@@ -269,7 +269,8 @@ Result<std::vector<IntensitySeries>> CarbonAwareSdkProvider::forecasts(
   }
   auto parsed = parse_sdk_forecasts(*body, options_.basis, now);
   if (!parsed) {
-    return make_error(parsed.error());
+    // The parsers quote the body, which may echo the token back.
+    return make_error(redacted(parsed.error(), {options_.token}));
   }
   std::vector<IntensitySeries> out;
   for (size_t i = 0; i < locations.size(); ++i) {
@@ -332,7 +333,8 @@ Result<IntensitySeries> CarbonAwareSdkProvider::history(
   }
   auto parsed = parse_sdk_emissions(*body, options_.basis, clock_.now());
   if (!parsed) {
-    return make_error(parsed.error());
+    // The parsers quote the body, which may echo the token back.
+    return make_error(redacted(parsed.error(), {options_.token}));
   }
   IntensitySeries series = std::move(parsed->front());
   series.zone = location;

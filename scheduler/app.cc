@@ -20,6 +20,7 @@
 #include "scheduler/intensity_history.h"
 #include "scheduler/job_meters.h"
 #include "scheduler/sqlite_job_store.h"
+#include "scheduler/state_permissions.h"
 
 namespace lowcarb::scheduler {
 namespace {
@@ -69,13 +70,29 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
         ErrorCode::kUnavailable,
         fmt::format("create state directory {}: {}", state_dir, ec.message()));
   }
-  ::chmod(state_dir.c_str(), 0755);
-  std::filesystem::create_directories(
-      std::filesystem::path(app->log_path("x", false)).parent_path(), ec);
-
-  auto db = Database::open(state_dir + "/lowcarb.db", Durability::kFull);
+  // Readable by the daemon only (state_permissions.h): the database holds
+  // every job's environment.
+  const std::string socket_path = app->config_.daemon.socket_path.empty()
+                                      ? state_dir + "/lowcarb.sock"
+                                      : app->config_.daemon.socket_path;
+  if (auto s = secure_state_dir(
+          state_dir, socket_path,
+          std::filesystem::path(app->log_path("x", false)).parent_path());
+      !s) {
+    return make_error(s.error());
+  }
+  const std::string db_path = state_dir + "/lowcarb.db";
+  if (auto s = secure_database_files(db_path); !s) {
+    return make_error(s.error());
+  }
+  auto db = Database::open(db_path, Durability::kFull);
   if (!db) {
     return make_error(db.error());
+  }
+  // The WAL and SHM files exist only now; SQLite gives them the database's
+  // mode, but ones left by an older version may be wider.
+  if (auto s = secure_database_files(db_path); !s) {
+    return make_error(s.error());
   }
   app->db_ = std::move(*db);
   app->http_ = std::make_unique<CurlHttpClient>();

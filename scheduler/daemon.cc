@@ -13,6 +13,7 @@
 
 #include "common/logging.h"
 #include "common/time_format.h"
+#include "scheduler/api/http_tokens.h"
 
 namespace lowcarb::scheduler {
 namespace {
@@ -139,6 +140,8 @@ Status Daemon::start_servers() {
   socket_options.group = options_.socket_group;
   socket_options.max_request_bytes = app_->config().daemon.max_request_bytes;
   socket_options.read_timeout = options_.read_timeout;
+  socket_options.max_connections_per_user =
+      app_->config().daemon.max_connections_per_user;
   auto rejected = [this] { service_->count_rejected(); };
   auto handler = [this](std::string_view line, const api::Peer& peer) {
     return handle_request(line, peer);
@@ -152,28 +155,21 @@ Status Daemon::start_servers() {
   logger()->info("listening on {}", socket_server_->path());
 
   if (!options_.http_listen.empty()) {
-    if (options_.http_token_file.empty()) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "--http needs --http-token-file (or "
-                        "daemon.http_token_file): the HTTP API always "
-                        "requires a bearer token");
-    }
-    auto token = api::read_token_file(options_.http_token_file);
-    if (!token) {
-      return make_error(token.error());
+    auto tokens = api::load_http_tokens(options_.http_token_file,
+                                        app_->config().daemon.http_tokens);
+    if (!tokens) {
+      return make_error(tokens.error());
     }
     api::HttpServerOptions http_options;
     http_options.listen = options_.http_listen;
-    http_options.token = *token;
+    http_options.tokens = std::move(*tokens);
     http_options.max_request_bytes = app_->config().daemon.max_request_bytes;
     http_options.read_timeout = options_.read_timeout;
-    api::Peer self;
-    self.uid = ::getuid();
-    self.gid = ::getgid();
-    self.user = "http";
     auto http = api::HttpServer::create(
         io_, http_options, handler,
-        [this] { return service_->metrics_text(clock_.now()); }, self,
+        [this](const api::Peer& peer) {
+          return service_->metrics_text(clock_.now(), peer);
+        },
         rejected);
     if (!http) {
       return make_error(http.error());

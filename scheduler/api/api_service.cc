@@ -13,6 +13,7 @@
 
 #include "common/logging.h"
 #include "common/time_format.h"
+#include "scheduler/report_wire.h"
 
 namespace lowcarb::scheduler::api {
 namespace {
@@ -88,17 +89,20 @@ std::string ApiService::handle(std::string_view text, const Peer& peer,
   auto request = parse_request(text, now, options_.limits);
   if (!request) {
     ++request_errors_;
+    ++request_errors_by_uid_[peer.uid];
     logger()->info("request from uid {} rejected: {}", peer.uid,
                    request.error().message);
     return error_response(request.error());
   }
   ++requests_by_op_[to_string(request->op)];
+  ++requests_by_uid_[peer.uid][to_string(request->op)];
   if (request->op == Op::kMetrics) {
-    return result_response(json{{"text", metrics_text(now)}});
+    return result_response(json{{"text", metrics_text(now, peer)}});
   }
   auto result = execute(*request, peer, now);
   if (!result) {
     ++request_errors_;
+    ++request_errors_by_uid_[peer.uid];
     logger()->debug("{} from uid {} failed: {}", to_string(request->op),
                     peer.uid, result.error().message);
     return error_response(result.error());
@@ -140,7 +144,7 @@ Result<json> ApiService::execute(const Request& request, const Peer& peer,
     case Op::kReport:
       return report(request, peer);
     case Op::kMetrics:
-      return json{{"text", metrics_text(now)}};
+      return json{{"text", metrics_text(now, peer)}};
     case Op::kLogs:
       return logs(request, peer);
   }
@@ -279,13 +283,43 @@ Result<json> ApiService::report(const Request& request, const Peer& peer) {
                     {"counterfactual_kg", e.counterfactual_grams / 1000},
                     {"saved_kg", e.saved_grams() / 1000}});
   }
-  return json{{"jobs", jobs},
+  json result{{"jobs", jobs},
               {"job_count", sums.size()},
               {"kwh", total.joules / 3.6e6},
               {"realized_kg", total.grams / 1000},
               {"counterfactual_kg", total.counterfactual_grams / 1000},
               {"saved_kg", total.saved_grams() / 1000},
               {"metered_s", total.metered.count()}};
+  if (request.ledger) {
+    // The peer's own rows only (root: all), for `lowcarb report`.
+    LedgerFilter filter;
+    filter.job_id = request.id;
+    if (peer.uid != 0) {
+      filter.uid = peer.uid;
+    }
+    auto records = store_.ledger(filter);
+    if (!records) {
+      return make_error(records.error().with_context("report"));
+    }
+    std::map<std::string, Job> facts;
+    for (const auto& record : *records) {
+      if (facts.count(record.job_id) == 0) {
+        if (auto job = store_.get(record.job_id);
+            job && (peer.uid == 0 || job->spec.uid == peer.uid)) {
+          facts[record.job_id] = std::move(*job);
+        }
+      }
+    }
+    if (!request.id.empty() && facts.count(request.id) == 0) {
+      if (auto job = scheduler_.job(request.id, requester_of(peer))) {
+        facts[request.id] = std::move(*job);
+      }
+    }
+    json wire = ledger_to_wire(*records, facts);
+    result["records"] = std::move(wire["records"]);
+    result["job_facts"] = std::move(wire["job_facts"]);
+  }
+  return result;
 }
 
 Result<json> ApiService::logs(const Request& request, const Peer& peer) {
@@ -309,13 +343,43 @@ Result<json> ApiService::logs(const Request& request, const Peer& peer) {
 }
 
 std::string ApiService::metrics_text(TimePoint now) {
+  return metrics_text(now, Peer{});
+}
+
+std::string ApiService::metrics_text(TimePoint now, const Peer& peer) {
   MetricsSnapshot snapshot;
   snapshot.now = now;
   snapshot.started_at = options_.started_at;
   snapshot.stats = scheduler_.stats();
   snapshot.requests_by_op = requests_by_op_;
   snapshot.request_errors = request_errors_;
-  auto records = store_.ledger(LedgerFilter{});
+  LedgerFilter filter;
+  if (peer.uid != 0) {
+    // Another user's job counts, plans and requests are theirs to know.
+    SchedulerStats& stats = snapshot.stats;
+    stats.jobs_by_state.clear();
+    stats.planned_grams = 0;
+    stats.run_now_grams = 0;
+    for (const auto& [id, job] : scheduler_.active_jobs()) {
+      if (job.spec.uid != peer.uid) {
+        continue;
+      }
+      ++stats.jobs_by_state[to_string(job.state)];
+      if (job.plan) {
+        stats.planned_grams += job.plan->expected_grams;
+        stats.run_now_grams += job.plan->run_now_grams;
+      }
+    }
+    auto requests = requests_by_uid_.find(peer.uid);
+    snapshot.requests_by_op = requests == requests_by_uid_.end()
+                                  ? std::map<std::string, int64_t>{}
+                                  : requests->second;
+    auto errors = request_errors_by_uid_.find(peer.uid);
+    snapshot.request_errors =
+        errors == request_errors_by_uid_.end() ? 0 : errors->second;
+    filter.uid = peer.uid;
+  }
+  auto records = store_.ledger(filter);
   if (records) {
     for (const auto& record : *records) {
       snapshot.realized_grams += record.grams;

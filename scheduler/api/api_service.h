@@ -58,8 +58,12 @@ class ApiService {
   Result<nlohmann::json> execute(const Request& request, const Peer& peer,
                                  TimePoint now);
 
-  // The Prometheus text of the daemon's metrics at `now`.
+  // The Prometheus text of the daemon's metrics at `now`, as root sees
+  // them (every user's figures).
   std::string metrics_text(TimePoint now);
+  // The same for `peer`: root gets everything; any other uid gets its own
+  // jobs, emissions and requests only (forecast figures are not per user).
+  std::string metrics_text(TimePoint now, const Peer& peer);
 
   // Counts a request the transport rejected before parsing (too large,
   // timed out), so it shows up in the metrics.
@@ -81,6 +85,9 @@ class ApiService {
   ApiServiceOptions options_;
   std::map<std::string, int64_t> requests_by_op_;
   int64_t request_errors_ = 0;
+  // The same by peer uid, for non-root metrics.
+  std::map<unsigned, std::map<std::string, int64_t>> requests_by_uid_;
+  std::map<unsigned, int64_t> request_errors_by_uid_;
 };
 
 // Reads up to `max_bytes` of the file at `path` from byte `offset` without

@@ -2,6 +2,7 @@
 #include "scheduler/api/http_server.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -18,6 +19,8 @@
 #include "common/asio.h"
 #include "common/logging.h"
 #include "common/strings.h"
+#include "scheduler/api/accept_backoff.h"
+#include "scheduler/api/json_depth.h"
 
 namespace lowcarb::scheduler::api {
 
@@ -31,9 +34,30 @@ using nlohmann::json;
 struct HttpServer::Shared {
   HttpServerOptions options;
   RequestHandler handler;
-  std::function<std::string()> metrics;
-  Peer peer;
+  std::function<std::string(const Peer&)> metrics;
   std::function<void()> on_rejected;
+  AcceptBackoff backoff;
+
+  // The peer of the request's bearer token; nullptr when none matches.
+  // Every token is compared in full, matching or not.
+  const Peer* authenticate(std::string_view presented) const {
+    const Peer* found = nullptr;
+    for (const auto& token : options.tokens) {
+      if (constant_time_equals(presented, token.token) && found == nullptr) {
+        found = &token.peer;
+      }
+    }
+    return found;
+  }
+  // `text` (a request target) fit for a log line: redact() plus every
+  // configured token masked wherever it appears.
+  std::string loggable(std::string_view text) const {
+    std::vector<std::string> secrets;
+    for (const auto& token : options.tokens) {
+      secrets.push_back(token.token);
+    }
+    return redact(text, secrets);
+  }
 };
 
 namespace {
@@ -87,6 +111,10 @@ std::optional<json> route(http::verb method, std::string_view target,
     }
   }
   auto body_object = [&]() -> std::optional<json> {
+    if (auto shallow = check_json_depth(body); !shallow) {
+      problem = shallow.error().message;
+      return std::nullopt;
+    }
     try {
       json j = body.empty() ? json::object() : json::parse(body);
       if (!j.is_object()) {
@@ -222,17 +250,17 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool keep_alive = request.keep_alive();
     auto auth = request[http::field::authorization];
     const std::string_view prefix = "Bearer ";
-    bool authorized =
+    const Peer* peer =
         auth.size() > prefix.size() &&
-        iequals(std::string_view(auth.data(), prefix.size()), prefix) &&
-        constant_time_equals(std::string_view(auth.data() + prefix.size(),
-                                              auth.size() - prefix.size()),
-                             shared_->options.token);
-    if (!authorized) {
+                iequals(std::string_view(auth.data(), prefix.size()), prefix)
+            ? shared_->authenticate(std::string_view(
+                  auth.data() + prefix.size(), auth.size() - prefix.size()))
+            : nullptr;
+    if (peer == nullptr) {
       shared_->on_rejected();
       logger()->info("refused {} {}: {} bearer token",
                      std::string(request.method_string()),
-                     redact(std::string(request.target())),
+                     shared_->loggable(std::string(request.target())),
                      auth.empty() ? "no" : "wrong");
       respond(http::status::unauthorized,
               error_response(Error{ErrorCode::kPermissionDenied,
@@ -244,7 +272,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::string target(request.target());
     if (request.method() == http::verb::get &&
         (target == "/metrics" || target.rfind("/metrics?", 0) == 0)) {
-      respond(http::status::ok, shared_->metrics(),
+      respond(http::status::ok, shared_->metrics(*peer),
               "text/plain; version=0.0.4; charset=utf-8", keep_alive);
       return;
     }
@@ -257,16 +285,17 @@ class Session : public std::enable_shared_from_this<Session> {
           malformed ? http::status::bad_request : http::status::not_found,
           error_response(Error{
               malformed ? ErrorCode::kInvalidArgument : ErrorCode::kNotFound,
-              malformed ? problem
-                        : fmt::format("no route {} {}",
-                                      std::string(request.method_string()),
-                                      target.substr(0, 200))}),
+              malformed
+                  ? problem
+                  : fmt::format("no route {} {}",
+                                std::string(request.method_string()),
+                                shared_->loggable(target.substr(0, 200)))}),
           "application/json", keep_alive);
       return;
     }
     std::string answer;
     try {
-      answer = shared_->handler(object->dump(), shared_->peer);
+      answer = shared_->handler(object->dump(), *peer);
     } catch (const std::exception& e) {
       logger()->error("HTTP request failed unexpectedly: {}", e.what());
       answer = error_response(
@@ -362,11 +391,19 @@ Result<std::string> read_token_file(const std::string& path) {
         ErrorCode::kInvalidArgument,
         fmt::format("HTTP token file {}: {}", path, std::strerror(errno)));
   }
-  if ((st.st_mode & S_IROTH) != 0) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("HTTP token file {} is readable by every "
-                                  "user; chmod 600 it",
-                                  path));
+  if (!S_ISREG(st.st_mode)) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("HTTP token file {} is not a regular file", path));
+  }
+  if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("HTTP token file {} has mode {:04o}: readable by {}; "
+                    "refusing it (chmod 600 {})",
+                    path, st.st_mode & 07777,
+                    (st.st_mode & S_IROTH) != 0 ? "every user" : "its group",
+                    path));
   }
   std::ifstream in(path);
   if (!in) {
@@ -383,6 +420,23 @@ Result<std::string> read_token_file(const std::string& path) {
   return token;
 }
 
+Result<Peer> peer_for_user(const std::string& user, const std::string& what) {
+  struct passwd pwd {};
+  struct passwd* found = nullptr;
+  std::vector<char> buffer(16384);
+  auto uid = parse_integer(user);
+  const int rc = uid && *uid >= 0
+                     ? ::getpwuid_r(static_cast<uid_t>(*uid), &pwd,
+                                    buffer.data(), buffer.size(), &found)
+                     : ::getpwnam_r(user.c_str(), &pwd, buffer.data(),
+                                    buffer.size(), &found);
+  if (rc != 0 || found == nullptr) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("{}: no local user '{}'", what, user));
+  }
+  return Peer{found->pw_uid, found->pw_gid, found->pw_name};
+}
+
 bool constant_time_equals(std::string_view a, std::string_view b) {
   // Walks the longer input in full; never exits early on a mismatch.
   const size_t n = std::max(a.size(), b.size());
@@ -396,25 +450,41 @@ bool constant_time_equals(std::string_view a, std::string_view b) {
 }
 
 HttpServer::HttpServer(asio::io_context& io, std::shared_ptr<Shared> shared)
-    : acceptor_(io), shared_(std::move(shared)) {}
+    : acceptor_(io), backoff_timer_(io), shared_(std::move(shared)) {}
 
 Result<std::unique_ptr<HttpServer>> HttpServer::create(
     asio::io_context& io, HttpServerOptions options, RequestHandler handler,
-    std::function<std::string()> metrics, Peer peer,
+    std::function<std::string(const Peer&)> metrics,
     std::function<void()> on_rejected) {
   auto address = parse_listen_address(options.listen);
   if (!address) {
     return make_error(address.error());
   }
-  if (options.token.empty()) {
+  if (options.tokens.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
-                      "the HTTP API needs a token (--http-token-file)");
+                      "the HTTP API needs a token (--http-token-file or "
+                      "daemon.http_tokens)");
+  }
+  for (size_t i = 0; i < options.tokens.size(); ++i) {
+    if (options.tokens[i].token.empty()) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "the HTTP API was given an empty token");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (options.tokens[i].token == options.tokens[j].token) {
+        return make_error(
+            ErrorCode::kInvalidArgument,
+            fmt::format("HTTP tokens of {} and {} are the same token; each "
+                        "user needs its own",
+                        options.tokens[j].peer.user,
+                        options.tokens[i].peer.user));
+      }
+    }
   }
   auto shared = std::make_shared<Shared>();
   shared->options = std::move(options);
   shared->handler = std::move(handler);
   shared->metrics = std::move(metrics);
-  shared->peer = std::move(peer);
   shared->on_rejected = std::move(on_rejected);
   std::unique_ptr<HttpServer> server(new HttpServer(io, shared));
   error_code ec;
@@ -447,10 +517,30 @@ void HttpServer::accept() {
     if (ec == asio::error::operation_aborted || stopped_) {
       return;
     }
-    if (!ec) {
-      ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
-      std::make_shared<Session>(std::move(socket), shared_)->start();
+    const std::string what = "HTTP " + shared_->options.listen;
+    if (ec) {
+      auto decision =
+          shared_->backoff.on_error(ec, std::chrono::steady_clock::now(), what);
+      if (!decision.log.empty()) {
+        logger()->warn("{}", decision.log);
+      }
+      if (decision.delay.count() > 0) {
+        backoff_timer_.expires_after(decision.delay);
+        backoff_timer_.async_wait([this](const error_code& wait_ec) {
+          if (!wait_ec && !stopped_) {
+            accept();
+          }
+        });
+        return;
+      }
+      accept();
+      return;
     }
+    if (auto line = shared_->backoff.on_success(what); !line.empty()) {
+      logger()->info("{}", line);
+    }
+    ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+    std::make_shared<Session>(std::move(socket), shared_)->start();
     accept();
   });
 }
@@ -461,6 +551,7 @@ void HttpServer::stop() {
   }
   stopped_ = true;
   error_code ignored;
+  backoff_timer_.cancel();
   acceptor_.close(ignored);
 }
 

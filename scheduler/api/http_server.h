@@ -12,7 +12,12 @@
 //   POST /jobs/ID/cancel | /pause | /resume
 //   GET  /report[?id=ID]
 //   POST /api                      any request object, as on the socket
-// Requests act as the daemon's own uid (the token is an admin credential).
+// Each token maps to one local user and the request acts as that user
+// exactly as if it came over the socket from that uid (its jobs run as it,
+// it sees only its own jobs and metrics; a token of root's sees all). No
+// log line carries a token: request targets are logged through redact()
+// with every configured token masked. accept() backs off (100 ms doubling to
+// 2 s, one warning per episode) when the process is out of descriptors.
 // Runs on the caller's io_context; not thread-safe. This is the only file
 // that includes Beast.
 #pragma once
@@ -23,6 +28,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/asio.h"
 #include "common/result.h"
@@ -30,9 +36,15 @@
 
 namespace lowcarb::scheduler::api {
 
+// A bearer token and whom its requests act as.
+struct HttpToken {
+  std::string token;  // REQUIRES: not empty.
+  Peer peer;
+};
+
 struct HttpServerOptions {
   std::string listen;  // "127.0.0.1:8787", "[::1]:8787"; port 0 = any.
-  std::string token;   // REQUIRES: not empty.
+  std::vector<HttpToken> tokens;  // REQUIRES: at least one, all distinct.
   size_t max_request_bytes = 1 << 20;
   std::chrono::milliseconds read_timeout{10000};
 };
@@ -46,20 +58,26 @@ struct ListenAddress {
 Result<ListenAddress> parse_listen_address(std::string_view text);
 
 // Reads the bearer token (surrounding whitespace trimmed). kInvalidArgument
-// when the file is empty or readable by others (mode & 004); errors name the
-// path, never the token.
+// when the file is empty, not a regular file, or readable by its group or
+// others (mode & 044; the error names the file and its mode); errors never
+// contain the token.
 Result<std::string> read_token_file(const std::string& path);
+
+// The local user named `user` (a name or a numeric uid) as a Peer.
+// kInvalidArgument naming `what` when there is no such user.
+Result<Peer> peer_for_user(const std::string& user, const std::string& what);
 
 // Compares in time that depends only on the lengths, not the contents.
 bool constant_time_equals(std::string_view a, std::string_view b);
 
 class HttpServer {
  public:
-  // `handler` answers socket-protocol request lines for `peer`; `metrics`
-  // renders /metrics. `on_rejected` counts refused requests.
+  // `handler` answers socket-protocol request lines for the token's peer;
+  // `metrics` renders /metrics for it. `on_rejected` counts refused
+  // requests.
   static Result<std::unique_ptr<HttpServer>> create(
       boost::asio::io_context& io, HttpServerOptions options,
-      RequestHandler handler, std::function<std::string()> metrics, Peer peer,
+      RequestHandler handler, std::function<std::string(const Peer&)> metrics,
       std::function<void()> on_rejected);
   ~HttpServer();
 
@@ -73,6 +91,7 @@ class HttpServer {
   void accept();
 
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer backoff_timer_;
   std::shared_ptr<Shared> shared_;
   uint16_t port_ = 0;
   bool stopped_ = false;

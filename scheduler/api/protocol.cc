@@ -9,6 +9,7 @@
 
 #include "common/strings.h"
 #include "common/time_format.h"
+#include "scheduler/api/json_depth.h"
 
 namespace lowcarb::scheduler::api {
 namespace {
@@ -62,7 +63,7 @@ std::vector<std::string> fields_of(Op op) {
     case Op::kResume:
       return {"id"};
     case Op::kReport:
-      return {"id"};
+      return {"id", "ledger"};
     case Op::kLogs:
       return {"id", "stream", "offset", "max_bytes"};
   }
@@ -523,6 +524,13 @@ Result<Request> parse_object(const json& j, TimePoint now,
         }
         request.id = *id;
       }
+      if (j.contains("ledger")) {
+        auto v = bool_field(j, "ledger");
+        if (!v) {
+          return make_error(v.error());
+        }
+        request.ledger = *v;
+      }
       break;
     case Op::kShow:
     case Op::kCancel:
@@ -605,9 +613,11 @@ Result<Request> parse_request(std::string_view text, TimePoint now,
                     "bytes",
                     text.size(), limits.max_request_bytes));
   }
+  if (auto shallow = check_json_depth(text); !shallow) {
+    return tl::unexpected(shallow.error());
+  }
   json j;
   try {
-    // Depth is bounded by the size limit; nlohmann parses iteratively.
     j = json::parse(text);
   } catch (const json::exception& e) {
     return bad(fmt::format("malformed JSON: {}", e.what()));
@@ -692,6 +702,9 @@ json request_to_json(const Request& request) {
     case Op::kReport:
       if (!request.id.empty()) {
         j["id"] = request.id;
+      }
+      if (request.ledger) {
+        j["ledger"] = true;
       }
       break;
     case Op::kShow:

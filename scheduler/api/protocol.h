@@ -54,6 +54,9 @@ struct Request {
   Op op = Op::kPing;
   // show, cancel, pause, resume, logs; report (optional: one job).
   std::string id;
+  // report: also the raw ledger rows and job facts (report_wire.h) that
+  // `lowcarb report` renders when it may not read the database itself.
+  bool ledger = false;
   // submit: everything but uid, gid and user, which the server fills from
   // the peer's credentials (a request naming them is rejected).
   JobSpec spec;

@@ -16,11 +16,13 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "common/logging.h"
+#include "scheduler/api/accept_backoff.h"
 
 namespace lowcarb::scheduler::api {
 
@@ -45,6 +47,8 @@ struct UnixSocketServer::Shared {
   size_t max_request_bytes = 0;
   std::chrono::milliseconds read_timeout{0};
   size_t open_connections = 0;
+  std::map<unsigned, size_t> open_by_uid;
+  AcceptBackoff backoff;
 };
 
 namespace {
@@ -61,8 +65,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
         peer_(std::move(peer)),
         shared_(std::move(shared)) {
     ++shared_->open_connections;
+    ++shared_->open_by_uid[peer_.uid];
   }
-  ~Connection() { --shared_->open_connections; }
+  ~Connection() {
+    --shared_->open_connections;
+    auto it = shared_->open_by_uid.find(peer_.uid);
+    if (it != shared_->open_by_uid.end() && --it->second == 0) {
+      shared_->open_by_uid.erase(it);
+    }
+  }
 
   void start() { read(); }
 
@@ -219,6 +230,7 @@ UnixSocketServer::UnixSocketServer(asio::io_context& io,
     : io_(io),
       options_(std::move(options)),
       acceptor_(io),
+      backoff_timer_(io),
       shared_(std::make_shared<Shared>()) {
   shared_->handler = std::move(handler);
   shared_->on_rejected = std::move(on_rejected);
@@ -314,26 +326,55 @@ void UnixSocketServer::accept() {
     if (ec == asio::error::operation_aborted || stopped_) {
       return;
     }
-    if (!ec) {
-      // Jobs the daemon launches must not inherit client connections.
-      ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
-      auto peer = peer_credentials(socket.native_handle());
-      if (!peer) {
-        logger()->warn("dropping a connection: {}", peer.error().message);
-      } else {
-        auto connection =
-            std::make_shared<Connection>(std::move(socket), *peer, shared_);
-        if (shared_->open_connections > options_.max_connections) {
-          shared_->on_rejected();
-          connection->refuse(fmt::format(
-              "the daemon has {} open connections (the limit); try again",
-              options_.max_connections));
-        } else {
-          connection->start();
-        }
+    if (ec) {
+      auto decision = shared_->backoff.on_error(
+          ec, std::chrono::steady_clock::now(), options_.path);
+      if (!decision.log.empty()) {
+        logger()->warn("{}", decision.log);
       }
+      if (decision.delay.count() > 0) {
+        backoff_timer_.expires_after(decision.delay);
+        backoff_timer_.async_wait([this](const error_code& wait_ec) {
+          if (!wait_ec && !stopped_) {
+            accept();
+          }
+        });
+        return;
+      }
+      accept();
+      return;
+    }
+    if (auto line = shared_->backoff.on_success(options_.path); !line.empty()) {
+      logger()->info("{}", line);
+    }
+    // Jobs the daemon launches must not inherit client connections.
+    ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+    auto peer = peer_credentials(socket.native_handle());
+    if (!peer) {
+      logger()->warn("dropping a connection: {}", peer.error().message);
     } else {
-      logger()->warn("accept on {}: {}", options_.path, ec.message());
+      auto connection =
+          std::make_shared<Connection>(std::move(socket), *peer, shared_);
+      const size_t per_user = options_.max_connections_per_user;
+      if (shared_->open_connections > options_.max_connections) {
+        shared_->on_rejected();
+        connection->refuse(fmt::format(
+            "the daemon has {} open connections (the limit); try again",
+            options_.max_connections));
+      } else if (per_user > 0 && shared_->open_by_uid[peer->uid] > per_user) {
+        shared_->on_rejected();
+        logger()->debug(
+            "refusing a connection from uid {}: it has {} open "
+            "(daemon.max_connections_per_user)",
+            peer->uid, per_user);
+        connection->refuse(fmt::format(
+            "uid {} already has {} open connections to the daemon (the "
+            "per-user limit, daemon.max_connections_per_user); close some "
+            "and try again",
+            peer->uid, per_user));
+      } else {
+        connection->start();
+      }
     }
     accept();
   });
@@ -345,6 +386,7 @@ void UnixSocketServer::stop() {
   }
   stopped_ = true;
   error_code ignored;
+  backoff_timer_.cancel();
   acceptor_.close(ignored);
   ::unlink(options_.path.c_str());
 }

@@ -4,8 +4,11 @@
 // request line, several requests per connection. The peer's uid and gid come
 // from SO_PEERCRED, never from the request. A request line longer than the
 // limit gets an error and the connection is closed; a connection that sends
-// no complete line within the read timeout is closed. Runs on the caller's
-// io_context; not thread-safe (one io_context thread).
+// no complete line within the read timeout is closed. A connection over the
+// global or the per-uid limit gets one error line naming the limit and is
+// closed. Out of descriptors, accept() backs off (accept_backoff.h) instead
+// of spinning. Runs on the caller's io_context; not thread-safe (one
+// io_context thread).
 #pragma once
 
 #include <chrono>
@@ -30,6 +33,9 @@ struct UnixSocketServerOptions {
   size_t max_request_bytes = 1 << 20;
   std::chrono::milliseconds read_timeout{10000};
   size_t max_connections = 512;
+  // Open connections one peer uid may hold (root included), so one user
+  // cannot take every slot; 0 = only max_connections applies.
+  size_t max_connections_per_user = 64;
 };
 
 class UnixSocketServer {
@@ -59,6 +65,7 @@ class UnixSocketServer {
   boost::asio::io_context& io_;
   UnixSocketServerOptions options_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
+  boost::asio::steady_timer backoff_timer_;
   std::shared_ptr<Shared> shared_;
   bool stopped_ = false;
 };

@@ -63,6 +63,9 @@ config::Config with_overrides(config::Config config, const DaemonArgs& args,
       config.executors.local.log_dir = args.state_dir + "/logs";
     }
   }
+  if (!args.socket.empty()) {
+    config.daemon.socket_path = args.socket;  // The state dir's mode needs it.
+  }
   if (!args.log_format.empty()) {
     config.logging.format = args.log_format;
   }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// `lowcarb exec-wrapper --status-file F [--started-file S] [--uid U]
-// [--gid G] -- ARGV...`: the hidden supervisor LocalExecutor runs every job
-// under (see executors/exec_wrapper.h). Not meant to be typed by people.
+// `lowcarb exec-wrapper --status-file F [--started-file S] [--env-file E]
+// [--working-dir D] [--uid U] [--gid G] -- ARGV...`: the hidden supervisor
+// LocalExecutor runs every job under (see executors/exec_wrapper.h). Not meant
+// to be typed by people.
 #include <CLI/CLI.hpp>
 
 #include "executors/exec_wrapper.h"
@@ -21,6 +22,10 @@ void add_exec_wrapper_command(CLI::App& app, CliContext& context) {
       ->required();
   sub->add_option("--started-file", options->started_file,
                   "Written (naming the wrapper) before the job is forked");
+  sub->add_option("--env-file", options->env_file,
+                  "The job's environment (JSON; removed once read)");
+  sub->add_option("--working-dir", options->working_dir,
+                  "Entered as the job's user before the job starts");
   sub->add_option("--uid", *uid, "Run the job as this user id (root only)");
   sub->add_option("--gid", *gid, "Run the job as this group id (root only)");
   sub->add_option("command", options->argv, "The job: program and arguments")

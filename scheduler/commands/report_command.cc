@@ -3,10 +3,13 @@
 // JSON, a CodeCarbon emissions.csv or a LaTeX sentence. Reads
 // <state_dir>/lowcarb.db read-only, so it works beside a running daemon (WAL
 // readers do not block the writer) and without one. Users see their own jobs;
-// root sees everyone's.
+// root sees everyone's. The database is 0600 (it holds every job's
+// environment), so other users get their own rows from the daemon's
+// `report` request instead (report_wire.h).
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -22,7 +25,9 @@
 #include "common/strings.h"
 #include "common/time_format.h"
 #include "scheduler/commands/commands.h"
+#include "scheduler/commands/daemon_client.h"
 #include "scheduler/report.h"
+#include "scheduler/report_wire.h"
 #include "scheduler/sqlite_job_store.h"
 
 namespace lowcarb::scheduler {
@@ -40,6 +45,7 @@ struct ReportArgs {
   std::optional<double> functional_units;
   std::string functional_unit_name = "unit";
   std::optional<double> embodied_kg;
+  std::string socket;  // Used only when the database is not readable.
 };
 
 // An SQLite URI for opening `path` read-only; '%', '?' and '#' would
@@ -105,6 +111,103 @@ HostFacts host_facts() {
   return host;
 }
 
+// The ledger from the state database itself: root, or the daemon's own
+// user. Users see their own jobs; root sees everyone's. False when it
+// failed (already reported).
+bool read_database(const ReportArgs& args, std::optional<TimePoint> since,
+                   const std::string& db_path, const std::string& state_dir,
+                   CliContext& context, std::vector<LedgerRecord>& records,
+                   std::map<std::string, Job>& jobs) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(db_path, ec)) {
+    context.fail(kCommand,
+                 fmt::format("no state database at {} (no job has run with "
+                             "state directory {}; pass --state-dir or "
+                             "--config)",
+                             db_path, state_dir));
+    return false;
+  }
+  auto db = open_state_database(db_path);
+  if (!db) {
+    context.fail(kCommand, db.error().message);
+    return false;
+  }
+  auto store = SqliteJobStore::open(**db);
+  if (!store) {
+    context.fail(kCommand, store.error().message);
+    return false;
+  }
+  const unsigned uid = ::getuid();
+  LedgerFilter filter;
+  filter.since = since;
+  if (uid != 0) {
+    filter.uid = uid;
+  }
+  if (!args.job.empty()) {
+    auto job = (*store)->get(args.job);
+    // Another user's job reads as missing: ids are not secret, but what
+    // others ran is.
+    if (!job || (uid != 0 && job->spec.uid != uid)) {
+      context.fail(kCommand, fmt::format("job {} not found", args.job));
+      return false;
+    }
+    filter.job_id = job->id;
+    jobs[job->id] = std::move(*job);
+  }
+  auto read = (*store)->ledger(filter);
+  if (!read) {
+    context.fail(kCommand, read.error().message);
+    return false;
+  }
+  records = std::move(*read);
+  for (const auto& record : records) {
+    if (jobs.count(record.job_id) == 0) {
+      if (auto job = (*store)->get(record.job_id)) {
+        jobs[record.job_id] = std::move(*job);
+      }
+    }
+  }
+  return true;
+}
+
+// The caller's own ledger rows through the daemon, for users who may not
+// read the database (it is 0600 and only the daemon's). False when it failed
+// (already reported, naming the database and the socket).
+bool ask_daemon(const ReportArgs& args, std::optional<TimePoint> since,
+                const std::string& db_path, CliContext& context,
+                std::vector<LedgerRecord>& records,
+                std::map<std::string, Job>& jobs) {
+  nlohmann::json request{{"op", "report"}, {"ledger", true}};
+  if (!args.job.empty()) {
+    request["id"] = args.job;
+  }
+  ClientOptions options;
+  options.socket = args.socket;
+  auto answer = call_daemon(context, kCommand, options, request);
+  if (!answer) {
+    if (context.exit_code == kExitDaemonUnreachable) {
+      context.err << fmt::format(
+          "lowcarb {}: the state database {} is readable only by the "
+          "daemon; reports for other users come through the daemon (start "
+          "it, or pass --socket)\n",
+          kCommand, db_path);
+    }
+    return false;
+  }
+  auto wire = ledger_from_wire(*answer);
+  if (!wire) {
+    context.fail(kCommand, wire.error().message);
+    return false;
+  }
+  for (auto& record : wire->records) {
+    if (!since || record.end > *since) {
+      records.push_back(std::move(record));
+    }
+  }
+  jobs = std::move(wire->jobs);
+  return true;
+}
+
 void run_report(const ReportArgs& args, CliContext& context) {
   std::optional<TimePoint> since;
   if (!args.since.empty()) {
@@ -124,52 +227,17 @@ void run_report(const ReportArgs& args, CliContext& context) {
     state_dir = config->state_dir;
   }
   const std::string db_path = state_dir + "/lowcarb.db";
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(db_path, ec)) {
-    return context.fail(
-        kCommand,
-        fmt::format("no state database at {} (no job has run with state "
-                    "directory {}; pass --state-dir or --config)",
-                    db_path, state_dir));
-  }
-  auto db = open_state_database(db_path);
-  if (!db) {
-    return context.fail(kCommand, db.error().message);
-  }
-  auto store = SqliteJobStore::open(**db);
-  if (!store) {
-    return context.fail(kCommand, store.error().message);
-  }
-
-  const unsigned uid = ::getuid();
-  LedgerFilter filter;
-  filter.since = since;
-  if (uid != 0) {
-    filter.uid = uid;
-  }
+  std::vector<LedgerRecord> records;
   std::map<std::string, Job> jobs;
-  if (!args.job.empty()) {
-    auto job = (*store)->get(args.job);
-    // Another user's job reads as missing: ids are not secret, but what
-    // others ran is.
-    if (!job || (uid != 0 && job->spec.uid != uid)) {
-      return context.fail(kCommand, fmt::format("job {} not found", args.job));
-    }
-    filter.job_id = job->id;
-    jobs[job->id] = std::move(*job);
+  const bool ok =
+      ::getuid() != 0 && ::access(db_path.c_str(), R_OK) != 0 && errno == EACCES
+          ? ask_daemon(args, since, db_path, context, records, jobs)
+          : read_database(args, since, db_path, state_dir, context, records,
+                          jobs);
+  if (!ok) {
+    return;
   }
-  auto records = (*store)->ledger(filter);
-  if (!records) {
-    return context.fail(kCommand, records.error().message);
-  }
-  for (const auto& record : *records) {
-    if (jobs.count(record.job_id) == 0) {
-      if (auto job = (*store)->get(record.job_id)) {
-        jobs[record.job_id] = std::move(*job);
-      }
-    }
-  }
-  Report report = build_report(*records, jobs);
+  Report report = build_report(records, jobs);
 
   std::optional<SciOptions> sci;
   if (args.functional_units) {
@@ -214,6 +282,9 @@ void add_report_command(CLI::App& app, CliContext& context) {
                   "-DUR (e.g. -24h)");
   sub->add_option("--state-dir", args->state_dir,
                   "Read <DIR>/lowcarb.db (default: the configured state_dir)");
+  sub->add_option("--socket", args->socket,
+                  "Daemon socket, asked when the database is not readable "
+                  "(users other than root and the daemon's)");
   auto* json = sub->add_flag("--json", args->json, "Print JSON");
   auto* csv = sub->add_option("--csv", args->csv,
                               "Write a CodeCarbon emissions.csv to FILE "

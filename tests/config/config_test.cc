@@ -312,6 +312,36 @@ TEST(ParseConfigTest, NullSectionValueIsReportedAtItsKey) {
             loaded.error().message);
 }
 
+TEST(ParseConfigTest, HttpTokensMapFilesToUsers) {
+  auto loaded = parse_config(R"(daemon:
+  max_connections_per_user: 8
+  http_tokens:
+    - {file: /etc/lowcarb/tokens/alice, user: alice}
+    - file: /etc/lowcarb/tokens/bob
+      user: "1002"
+)",
+                             "t.yaml");
+
+  ASSERT_OK(loaded);
+  EXPECT_EQ(8u, loaded->daemon.max_connections_per_user);
+  ASSERT_EQ(2u, loaded->daemon.http_tokens.size());
+  EXPECT_EQ("/etc/lowcarb/tokens/alice", loaded->daemon.http_tokens[0].file);
+  EXPECT_EQ("alice", loaded->daemon.http_tokens[0].user);
+  EXPECT_EQ("1002", loaded->daemon.http_tokens[1].user);
+  auto reparsed = parse_config(dump_config(*loaded), "dump.yaml");
+  ASSERT_OK(reparsed);
+  EXPECT_EQ(loaded->daemon.http_tokens, reparsed->daemon.http_tokens);
+}
+
+TEST(ParseConfigTest, HttpTokenWithoutUserIsAnError) {
+  auto loaded =
+      parse_config("daemon:\n  http_tokens:\n    - {file: /etc/t}\n", "t.yaml");
+
+  ASSERT_FALSE(loaded);
+  EXPECT_THAT(loaded.error().message, HasSubstr("daemon.http_tokens[0]"));
+  EXPECT_THAT(loaded.error().message, HasSubstr("{file: PATH, user: NAME}"));
+}
+
 TEST(ParseConfigTest, RepeatedKeyIsAnError) {
   auto loaded =
       parse_config("planner:\n  threshold: 1\n  threshold: 2\n", "t.yaml");

@@ -266,6 +266,41 @@ TEST_F(ApiServiceTest, MetricsCountRequestsAndJobs) {
   EXPECT_THAT(text, HasSubstr("lowcarb_forecast_age_seconds{zone=\"DE\"} 0\n"));
 }
 
+TEST_F(ApiServiceTest, NonRootMetricsShowOnlyThePeersOwnFigures) {
+  submit(kAlice);
+  submit(kAlice);
+  submit(kBob);
+  service_.handle("garbage", kAlice, kNow);
+
+  auto bob = call(kBob, {{"op", "metrics"}});
+  auto root = call(kRoot, {{"op", "metrics"}});
+
+  ASSERT_OK(bob);
+  ASSERT_OK(root);
+  const std::string bobs = (*bob)["text"];
+  const std::string roots = (*root)["text"];
+  EXPECT_THAT(bobs, HasSubstr("lowcarb_jobs{state=\"queued\"} 1\n"));
+  EXPECT_THAT(bobs, HasSubstr("lowcarb_api_requests_total{op=\"submit\"} 1\n"));
+  EXPECT_THAT(bobs, HasSubstr("lowcarb_api_request_errors_total 0\n"));
+  EXPECT_THAT(roots, HasSubstr("lowcarb_jobs{state=\"queued\"} 3\n"));
+  EXPECT_THAT(roots,
+              HasSubstr("lowcarb_api_requests_total{op=\"submit\"} 3\n"));
+  EXPECT_THAT(roots, HasSubstr("lowcarb_api_request_errors_total 1\n"));
+}
+
+TEST_F(ApiServiceTest, DeeplyNestedJsonIsRefusedUnparsed) {
+  const std::string deep =
+      "{\"op\":\"ping\",\"x\":" + std::string(100000, '[') +
+      std::string(100000, ']') + "}";
+  auto refused = parse_response(service_.handle(deep, kAlice, kNow));
+  auto good = call(kAlice, {{"op", "ping"}});
+
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(ErrorCode::kInvalidArgument, refused.error().code);
+  EXPECT_THAT(refused.error().message, HasSubstr("deeper than 64 levels"));
+  EXPECT_OK(good);
+}
+
 TEST(ReadLogChunkTest, MissingFileReadsAsEmpty) {
   testing::ScopedTempDir dir;
 

@@ -26,6 +26,7 @@ using lowcarb::testing::read_file;
 using lowcarb::testing::ScopedTempDir;
 using lowcarb::testing::write_file;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using namespace std::chrono_literals;
 
 using lowcarb::testing::eventually;
@@ -154,6 +155,59 @@ TEST_F(LocalExecutorIntegrationTest, JobGetsEnvironmentWorkingDirAndUmask) {
 
   EXPECT_EQ("env-job 0 none bar " + temp_.path().string() + " 0027\n",
             slurp(temp_.file("env.txt")));
+}
+
+TEST_F(LocalExecutorIntegrationTest, JobNeverSeesTheDaemonsEnvironment) {
+  ::setenv("LOWCARB_TEST_DAEMON_SECRET", "daemon-only-value-31337", 1);
+  auto executor = make();
+  LaunchSpec spec = shell("clean-env", "env > env.txt");
+  spec.env = {{"SUBMITTED", "yes"}};
+
+  auto handle = executor->start(spec, clock_.now());
+  ASSERT_OK(handle);
+  ASSERT_EQ(RunState::kSucceeded, wait_done(*executor, *handle).state);
+  ::unsetenv("LOWCARB_TEST_DAEMON_SECRET");
+
+  const std::string env = slurp(temp_.file("env.txt"));
+  EXPECT_THAT(env, HasSubstr("SUBMITTED=yes\n"));
+  EXPECT_THAT(env, HasSubstr("LOWCARB_JOB_ID=clean-env\n"));
+  EXPECT_THAT(env, HasSubstr("PATH="));
+  EXPECT_THAT(env, Not(HasSubstr("daemon-only-value-31337")));
+  // Read and removed by the wrapper.
+  EXPECT_FALSE(std::filesystem::exists(executor->env_file("clean-env", 0)));
+}
+
+TEST_F(LocalExecutorIntegrationTest, MissingWorkingDirFailsTheJobWithChdir) {
+  auto executor = make();
+  LaunchSpec spec = shell("no-dir", "touch ran");
+  spec.working_dir = temp_.file("does-not-exist");
+
+  auto handle = executor->start(spec, clock_.now());
+  ASSERT_OK(handle);
+  RunStatus status = wait_done(*executor, *handle);
+
+  EXPECT_EQ(RunState::kFailed, status.state);
+  EXPECT_EQ(127, status.exit_code);
+  EXPECT_THAT(status.message,
+              HasSubstr("chdir '" + temp_.file("does-not-exist") + "'"));
+  EXPECT_THAT(status.message, HasSubstr("No such file or directory"));
+}
+
+TEST_F(LocalExecutorIntegrationTest, LogsAreReadableByTheJobsUserOnly) {
+  auto executor = make();
+  LaunchSpec spec = shell("log-mode", "echo hi");
+  spec.stdout_path = temp_.file("mode.out");
+  // An older, wider log is narrowed too.
+  { std::ofstream(temp_.file("mode.out")) << "old\n"; }
+  ::chmod(temp_.file("mode.out").c_str(), 0644);
+
+  auto handle = executor->start(spec, clock_.now());
+  ASSERT_OK(handle);
+  ASSERT_EQ(RunState::kSucceeded, wait_done(*executor, *handle).state);
+
+  struct stat log {};
+  ASSERT_EQ(0, ::stat(temp_.file("mode.out").c_str(), &log));
+  EXPECT_EQ(0600u, log.st_mode & 07777);
 }
 
 TEST_F(LocalExecutorIntegrationTest, LogFilesAreAppendedNotTruncated) {

@@ -5,6 +5,7 @@
 #include "executors/local_executor.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "executors/exec_wrapper.h"
+#include "executors/job_environment.h"
 #include "tests/fakes/test_support.h"
 
 namespace lowcarb::executors {
@@ -23,6 +25,15 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 const TimePoint kStart{Duration{1'800'000'000}};
+
+// The environment start() left for the wrapper of (`job_id`, `segment`).
+Environment job_env(const LocalExecutor& executor, const std::string& job_id,
+                    int segment) {
+  const std::string path = executor.env_file(job_id, segment);
+  auto env = parse_environment_file(lowcarb::testing::read_file(path), path);
+  EXPECT_TRUE(env) << env.error().message;
+  return env ? *env : Environment{};
+}
 
 // Processes exist only in its table; signals are recorded. A signal to a
 // group ends every process in it unless `survives_signals` is set.
@@ -139,12 +150,21 @@ TEST_F(LocalExecutorTest, StartRunsTheJobUnderTheWrapperWithItsEnvironment) {
   EXPECT_THAT(request.argv,
               ElementsAre("/bin/true", "exec-wrapper", "--status-file",
                           executor->status_file("job-1", 0), "--started-file",
-                          executor->started_file("job-1", 0), "--", "train",
+                          executor->started_file("job-1", 0), "--env-file",
+                          executor->env_file("job-1", 0), "--", "train",
                           "--epochs", "3"));
-  EXPECT_EQ("bar", request.env.at("FOO"));
-  EXPECT_EQ("job-1", request.env.at("LOWCARB_JOB_ID"));
-  EXPECT_EQ("0", request.env.at("LOWCARB_SEGMENT"));
-  EXPECT_EQ(0u, request.env.count("LOWCARB_RESUME"));
+  // The wrapper gets a fixed environment; the job's goes through a 0600
+  // file the wrapper applies after dropping privileges.
+  EXPECT_EQ(wrapper_environment(), request.env);
+  auto env = job_env(*executor, "job-1", 0);
+  EXPECT_EQ("bar", env.at("FOO"));
+  EXPECT_EQ("job-1", env.at("LOWCARB_JOB_ID"));
+  EXPECT_EQ("0", env.at("LOWCARB_SEGMENT"));
+  EXPECT_EQ(0u, env.count("LOWCARB_RESUME"));
+  struct stat st {};
+  ASSERT_EQ(0, ::stat(executor->env_file("job-1", 0).c_str(), &st));
+  EXPECT_EQ(0600u, st.st_mode & 07777);
+  EXPECT_EQ("/", request.working_dir);
   EXPECT_THAT(request.stdout_path, HasSubstr("logs/job-1.out"));
   EXPECT_THAT(request.stderr_path, HasSubstr("logs/job-1.err"));
 }
@@ -169,8 +189,8 @@ TEST_F(LocalExecutorTest, LaterSegmentsRunWithResumeSet) {
 
   ASSERT_OK(executor->start(s, kStart));
 
-  EXPECT_EQ("2", spawner_.requests[0].env.at("LOWCARB_SEGMENT"));
-  EXPECT_EQ("1", spawner_.requests[0].env.at("LOWCARB_RESUME"));
+  EXPECT_EQ("2", job_env(*executor, "job-1", 2).at("LOWCARB_SEGMENT"));
+  EXPECT_EQ("1", job_env(*executor, "job-1", 2).at("LOWCARB_RESUME"));
 }
 
 TEST_F(LocalExecutorTest, RejectsJobIdsThatAreNotSafeFileNames) {
@@ -376,8 +396,8 @@ TEST_F(LocalExecutorTest,
   EXPECT_EQ(RunState::kPaused, paused->state);
   ASSERT_OK(next);
   EXPECT_NE(handle->native_id, next->native_id);
-  EXPECT_EQ("1", spawner_.requests.back().env.at("LOWCARB_SEGMENT"));
-  EXPECT_EQ("1", spawner_.requests.back().env.at("LOWCARB_RESUME"));
+  EXPECT_EQ("1", job_env(*executor, "job-1", 1).at("LOWCARB_SEGMENT"));
+  EXPECT_EQ("1", job_env(*executor, "job-1", 1).at("LOWCARB_RESUME"));
 }
 
 TEST_F(LocalExecutorTest, FindReturnsTheHandleOfAStartedSegment) {

@@ -77,6 +77,29 @@ TEST(PosixProcessSpawnerTest, SpawnedProgramHoldsOnlyItsStandardDescriptors) {
   EXPECT_EQ(standard, fds);
 }
 
+TEST(PosixProcessSpawnerTest, ProgramGetsExactlyTheRequestedEnvironment) {
+  ScopedTempDir dir;
+  ::setenv("LOWCARB_SPAWNER_TEST_SECRET", "only-in-the-caller", 1);
+  PosixProcessSpawner spawner;
+  SpawnRequest request;
+  request.argv = {"/bin/sh", "-c", "env > env.txt"};
+  request.working_dir = dir.path().string();
+  request.env = {{"ONLY", "this"}, {"PATH", "/usr/bin:/bin"}};
+
+  auto identity = spawner.spawn(request);
+  ::unsetenv("LOWCARB_SPAWNER_TEST_SECRET");
+
+  ASSERT_OK(identity);
+  std::string env;
+  eventually([&] {
+    env = lowcarb::testing::read_file(dir.file("env.txt"));
+    return env.find("ONLY=this") != std::string::npos;
+  });
+  EXPECT_NE(std::string::npos, env.find("ONLY=this\n"));
+  EXPECT_EQ(std::string::npos, env.find("only-in-the-caller"));
+  EXPECT_EQ(std::string::npos, env.find("LOWCARB_SPAWNER_TEST_SECRET"));
+}
+
 TEST(PosixProcessSpawnerTest, HookSeesTheProcessBeforeTheProgramRuns) {
   ScopedTempDir dir;
   PosixProcessSpawner spawner;

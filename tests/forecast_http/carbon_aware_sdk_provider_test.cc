@@ -13,6 +13,7 @@ namespace lowcarb::forecast {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using namespace std::chrono_literals;
 
 TimePoint at(const char* text) { return *parse_time(text); }
@@ -190,6 +191,31 @@ TEST_F(CarbonAwareSdkProviderTest, ProblemDetailsBecomeAClearError) {
   EXPECT_THAT(series.error().message,
               HasSubstr("One or more validation errors occurred.: location "
                         "'atlantis' is not known"));
+}
+
+TEST_F(CarbonAwareSdkProviderTest, NonJsonBodyQuotingTheTokenIsRedacted) {
+  // A proxy's HTML page that echoes the request, token included.
+  const std::string token = "sdk-token-0123456789abcdef";
+  http_.push_body("http://sdk.example:8080/emissions/forecasts/current", 200,
+                  "<html>bad gateway for " + token + " at upstream</html>");
+  http_.push_body("http://sdk.example:8080/emissions/bylocations", 200,
+                  "oops " + token);
+  CarbonAwareSdkOptions options;
+  options.base_url = "http://sdk.example:8080";
+  options.token = token;
+  CarbonAwareSdkProvider provider(options, http_, clock_);
+
+  auto forecast = provider.forecast("eastus", clock_.now(), 1h);
+  auto history = provider.history("eastus", at("2022-06-01T10:00:00Z"),
+                                  at("2022-06-01T11:00:00Z"));
+
+  ASSERT_FALSE(forecast);
+  EXPECT_THAT(forecast.error().message, HasSubstr("not valid JSON"));
+  EXPECT_THAT(forecast.error().message, HasSubstr("bad gateway for ***"));
+  EXPECT_THAT(forecast.error().message, Not(HasSubstr(token)));
+  ASSERT_FALSE(history);
+  EXPECT_THAT(history.error().message, Not(HasSubstr(token)));
+  EXPECT_THAT(history.error().message, HasSubstr("oops ***"));
 }
 
 }  // namespace
