@@ -4,13 +4,18 @@
 // directory with the embedded profile provider, then:
 //   1. N submissions over the socket from C concurrent clients (one
 //      connection each): submissions/s and p50/p99 latency;
-//   2. fills the queue to Q jobs and reads the daemon's RSS;
-//   3. restarts the daemon: time until it answers again (recovery of Q jobs
-//      from SQLite included);
-//   4. a full re-plan of Q jobs: in this process, over the daemon's SQLite
-//      store and forecast chain, Scheduler::recover() then tick() (which
-//      re-plans every job), and tick() again after invalidate_forecasts();
-//      the executor starts nothing.
+//   2. `list` at that queue size;
+//   3. with the daemon stopped, fills the state database to Q queued jobs
+//      directly (one transaction; their stored plans deliberately differ
+//      from what the optimizer picks, so the next re-plan changes every
+//      plan), then a full re-plan of Q jobs in this process over the
+//      daemon's SQLite store and forecast chain: Scheduler::recover() then
+//      tick() (which re-plans and rewrites every job), and tick() again
+//      after invalidate_forecasts() (same forecasts: nothing rewritten); the
+//      executor starts nothing;
+//   4. restarts the daemon on Q jobs (time until it answers), N more
+//      submissions at Q queued, `list` (active and --all, limit 100) at Q,
+//      and the daemon's RSS.
 // Usage: daemon_load_bench [--clients 8] [--submissions 10000]
 //                          [--queued 100000] [--binary PATH] [--keep DIR]
 #include <fcntl.h>
@@ -195,6 +200,83 @@ class IdleExecutor final : public lowcarb::executors::Executor {
   }
 };
 
+// Writes `count` queued jobs like the ones submit_concurrently() sends
+// straight into the daemon's state database (the daemon is stopped), with a
+// one-segment plan at the earliest start that re-planning replaces.
+void prefill(const std::string& db_path, int count) {
+  auto db = lowcarb::Database::open(db_path);
+  if (!db) {
+    std::cout << "prefill: " << db.error().message << "\n";
+    return;
+  }
+  auto store = lowcarb::scheduler::SqliteJobStore::open(**db);
+  if (!store) {
+    std::cout << "prefill: " << store.error().message << "\n";
+    return;
+  }
+  lowcarb::SystemClock clock;
+  const lowcarb::TimePoint now = clock.now();
+  auto start = Clock::now();
+  (void)(*store)->begin_batch();
+  for (int i = 0; i < count; ++i) {
+    lowcarb::scheduler::Job job;
+    job.spec.name = fmt::format("prefill-{}", i);
+    job.spec.uid = ::getuid();
+    job.spec.gid = ::getgid();
+    job.spec.argv = {"true"};
+    job.spec.working_dir = "/";
+    job.spec.duration = lowcarb::Duration(3600 + 60 * (i % 120));
+    job.spec.submitted_at = now;
+    job.spec.earliest = now + std::chrono::hours(24);
+    job.spec.deadline = now + std::chrono::hours(30 + i % 36);
+    job.spec.zones = {"DE"};
+    job.zone = "DE";
+    job.executor = "local";
+    lowcarb::scheduler::Plan plan;
+    plan.zone = "DE";
+    plan.segments = {
+        {job.spec.earliest, job.spec.earliest + job.spec.duration}};
+    plan.reason = "prefill";
+    job.plan = plan;
+    if (auto inserted = (*store)->insert(job, now); !inserted) {
+      std::cout << "prefill: " << inserted.error().message << "\n";
+      (*store)->abort_batch();
+      return;
+    }
+  }
+  if (auto s = (*store)->commit_batch(); !s) {
+    std::cout << "prefill: " << s.error().message << "\n";
+    return;
+  }
+  std::cout << fmt::format("prefilled {} queued jobs in {:.1f} s\n", count,
+                           ms_since(start) / 1000);
+}
+
+// `list` timings over `rounds` calls: p50 and max in ms.
+void measure_list(const std::string& socket, bool all, int rounds) {
+  auto client = ApiClient::connect(socket);
+  if (!client) {
+    return;
+  }
+  std::vector<double> times;
+  size_t listed = 0;
+  for (int i = 0; i < rounds; ++i) {
+    auto start = Clock::now();
+    auto answer =
+        (*client)->call({{"op", "list"}, {"limit", 100}, {"all", all}});
+    times.push_back(ms_since(start));
+    if (answer) {
+      listed = (*answer)["jobs"].size();
+    }
+  }
+  std::sort(times.begin(), times.end());
+  std::cout << fmt::format(
+      "list{} (limit 100, {} returned), {} calls: p50 {:.1f} ms, max {:.1f} "
+      "ms\n",
+      all ? " --all" : "", listed, rounds, percentile(times, 0.5),
+      times.back());
+}
+
 void measure_replan(const std::string& config_path,
                     const std::string& db_path) {
   auto db = lowcarb::Database::open(db_path);
@@ -325,34 +407,27 @@ int main(int argc, char** argv) {
       latencies.empty() ? 0.0 : latencies.back(), failures.load(),
       rss_kib(pid) / 1024);
 
-  if (options.queued > options.submissions) {
-    start = Clock::now();
-    auto more =
-        submit_concurrently(socket, options.clients,
-                            options.queued - options.submissions, failures);
-    seconds = ms_since(start) / 1000;
-    std::cout << fmt::format(
-        "filled to {} queued jobs ({:.0f} submissions/s, p50 {:.2f} ms, p99 "
-        "{:.2f} ms while the queue grew); RSS {} MiB\n",
-        options.queued, static_cast<double>(more.size()) / seconds,
-        percentile(more, 0.5), percentile(more, 0.99), rss_kib(pid) / 1024);
-  }
+  measure_list(socket, false, 20);
   {
     auto client = ApiClient::connect(socket);
     if (client) {
-      auto start_list = Clock::now();
-      auto listed = (*client)->call({{"op", "list"}, {"limit", 100}});
-      std::cout << fmt::format("list (100 of the queue): {:.1f} ms\n",
-                               ms_since(start_list));
       auto start_metrics = Clock::now();
       auto metrics = (*client)->call({{"op", "metrics"}});
       std::cout << fmt::format("metrics: {:.1f} ms\n", ms_since(start_metrics));
     }
   }
-  // Restart.
-  ::kill(pid, SIGTERM);
   int status = 0;
+  ::kill(pid, SIGTERM);
   ::waitpid(pid, &status, 0);
+
+  // Fill to `queued` jobs and re-plan them all with changed plans.
+  const int more = options.queued - static_cast<int>(latencies.size());
+  if (more > 0) {
+    prefill(dir + "/state/lowcarb.db", more);
+  }
+  measure_replan(dir + "/lowcarb.yaml", dir + "/state/lowcarb.db");
+
+  // The daemon on the full queue.
   start = Clock::now();
   pid = start_daemon(options, dir);
   bool back = wait_ready(socket, std::chrono::seconds(600));
@@ -360,10 +435,25 @@ int main(int argc, char** argv) {
       "restart with {} queued jobs: serving again after {:.0f} ms; RSS {} "
       "MiB\n",
       options.queued, ms_since(start), back ? rss_kib(pid) / 1024 : -1);
+  if (back) {
+    // Let the first full re-plan after recovery pass.
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    start = Clock::now();
+    auto at_full = submit_concurrently(socket, options.clients,
+                                       options.submissions, failures);
+    seconds = ms_since(start) / 1000;
+    std::cout << fmt::format(
+        "{} submissions at {} queued: {:.0f} submissions/s, p50 {:.2f} ms, "
+        "p99 {:.2f} ms, max {:.2f} ms; {} failed in all; RSS {} MiB\n",
+        at_full.size(), options.queued,
+        static_cast<double>(at_full.size()) / seconds, percentile(at_full, 0.5),
+        percentile(at_full, 0.99), at_full.empty() ? 0.0 : at_full.back(),
+        failures.load(), rss_kib(pid) / 1024);
+    measure_list(socket, false, 20);
+    measure_list(socket, true, 20);
+  }
   ::kill(pid, SIGTERM);
   ::waitpid(pid, &status, 0);
-
-  measure_replan(dir + "/lowcarb.yaml", dir + "/state/lowcarb.db");
   if (options.keep.empty()) {
     std::filesystem::remove_all(dir);
   }

@@ -201,9 +201,37 @@ int64_t Database::last_insert_rowid() const {
   return sqlite3_last_insert_rowid(db_);
 }
 
-Status Database::begin() { return exec("BEGIN IMMEDIATE"); }
-Status Database::commit() { return exec("COMMIT"); }
-void Database::rollback() { (void)exec("ROLLBACK"); }
+Status Database::begin() {
+  auto status = depth_ == 0
+                    ? exec("BEGIN IMMEDIATE")
+                    : exec("SAVEPOINT nested_" + std::to_string(depth_));
+  if (status) {
+    ++depth_;
+  }
+  return status;
+}
+
+Status Database::commit() {
+  auto status = depth_ <= 1
+                    ? exec("COMMIT")
+                    : exec("RELEASE nested_" + std::to_string(depth_ - 1));
+  if (status && depth_ > 0) {
+    --depth_;
+  }
+  return status;
+}
+
+void Database::rollback() {
+  if (depth_ <= 1) {
+    (void)exec("ROLLBACK");
+    depth_ = 0;
+    return;
+  }
+  const std::string name = "nested_" + std::to_string(depth_ - 1);
+  (void)exec("ROLLBACK TO " + name);
+  (void)exec("RELEASE " + name);
+  --depth_;
+}
 
 Transaction::~Transaction() {
   if (open_) {

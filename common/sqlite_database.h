@@ -65,10 +65,15 @@ class Database {
 
   int64_t last_insert_rowid() const;
 
-  // BEGIN IMMEDIATE / COMMIT / ROLLBACK.
+  // BEGIN IMMEDIATE / COMMIT / ROLLBACK. They nest: a begin() inside an
+  // open transaction starts a savepoint, whose commit() releases it and
+  // whose rollback() undoes only its part; only the outermost commit()
+  // makes the whole durable (one sync for a batch of transactions).
   Status begin();
   Status commit();
   void rollback();
+  // Open begin()s not yet committed or rolled back.
+  int depth() const { return depth_; }
 
   const std::string& path() const { return path_; }
 
@@ -78,6 +83,7 @@ class Database {
 
   sqlite3* db_;
   std::string path_;
+  int depth_ = 0;
 };
 
 // Rolls back unless commit() was called; for early returns on error.

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <ostream>
@@ -125,6 +126,7 @@ Status write_file_durably(const std::string& path, const std::string& text) {
   const int saved = errno;
   ::close(fd);
   if (!ok) {
+    ::unlink(tmp.c_str());  // A partial file only takes space (ENOSPC).
     return make_error(ErrorCode::kUnavailable,
                       fmt::format("writing {}: {}", tmp, std::strerror(saved)));
   }
@@ -406,9 +408,28 @@ int run_exec_wrapper(const ExecWrapperOptions& options, const Clock& clock,
   } else {
     record.exit_code = WEXITSTATUS(status);
   }
-  auto written = write_exit_record(options.status_file, record);
-  if (!written) {
-    err << "lowcarb exec-wrapper: " << written.error().message << "\n";
+  // The job's end must not be lost to a full disk: the status file is
+  // written again (after 1 s, doubling to 60 s) until it is there. The
+  // wrapper stays alive meanwhile, so the daemon sees a running job, not a
+  // lost one. A forwarded signal (a cancel) ends the retries.
+  long wait_s = 1;
+  for (;;) {
+    auto written = write_exit_record(options.status_file, record);
+    if (written) {
+      break;
+    }
+    err << "lowcarb exec-wrapper: " << written.error().message
+        << "; trying again in " << wait_s << " s\n";
+    err.flush();
+    timespec delay{wait_s, 0};
+    siginfo_t info;
+    const int sig = ::sigtimedwait(&wait_set, &info, &delay);
+    if (sig > 0 && sig != SIGCHLD) {
+      err << "lowcarb exec-wrapper: signal " << sig
+          << ": giving up on the status file\n";
+      break;
+    }
+    wait_s = std::min(wait_s * 2, 60L);
   }
   return record.exit_code;
 }

@@ -104,8 +104,14 @@ class Executor {
                                         const LaunchSpec& spec,
                                         PauseMode mode) = 0;
 
-  // Ends the job: polite signal, then force after a grace period.
+  // Ends the job: polite signal, then force after a grace period. Returns
+  // without waiting for the grace period; housekeeping() applies the force.
   virtual Status cancel(const ExecutorHandle& handle) = 0;
+
+  // Does what is due of earlier requests (the forced kill of a cancelled job
+  // whose grace period ran out). Never blocks; the scheduler calls it at
+  // every tick. The default has nothing to do.
+  virtual void housekeeping() {}
 
   // Finds the work that start() or resume() launched for (`job_id`,
   // `segment`), if any: how the scheduler avoids starting a job twice when

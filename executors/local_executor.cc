@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -35,6 +36,8 @@ struct LocalExecutor::RunRecord {
   bool checkpoint_requested = false;
   bool cancel_requested = false;
   std::string cancel_reason;
+  Duration stopped_total{0};            // Stopped time of ended stops.
+  std::optional<TimePoint> stopped_at;  // Since when it is stopped.
 };
 
 namespace {
@@ -251,6 +254,10 @@ Status LocalExecutor::save_record(const RunRecord& record) const {
   doc["checkpoint_requested"] = record.checkpoint_requested;
   doc["cancel_requested"] = record.cancel_requested;
   doc["cancel_reason"] = record.cancel_reason;
+  doc["stopped_total_s"] = record.stopped_total.count();
+  if (record.stopped_at) {
+    doc["stopped_at"] = record.stopped_at->time_since_epoch().count();
+  }
   return write_file_durably(record_path(record.identity), doc.dump() + "\n");
 }
 
@@ -268,6 +275,11 @@ Result<LocalExecutor::RunRecord> LocalExecutor::load_record(
     record.checkpoint_requested = doc->at("checkpoint_requested").get<bool>();
     record.cancel_requested = doc->at("cancel_requested").get<bool>();
     record.cancel_reason = doc->value("cancel_reason", "");
+    record.stopped_total = Duration{doc->value("stopped_total_s", 0LL)};
+    if (doc->contains("stopped_at")) {
+      record.stopped_at =
+          TimePoint{Duration{doc->at("stopped_at").get<long long>()}};
+    }
     return record;
   } catch (const nlohmann::json::exception& e) {
     return make_error(ErrorCode::kInternal,
@@ -497,19 +509,36 @@ Result<RunStatus> LocalExecutor::poll(const ExecutorHandle& handle) {
       status.message = "running; no run record (started by another state dir?)";
       return status;
     }
+    if (record->cancel_requested) {
+      // Told to end; housekeeping() kills it if the grace period runs out.
+      status.state = RunState::kCancelled;
+      status.message = record->cancel_reason.empty()
+                           ? std::string("cancelled")
+                           : "cancelled: " + record->cancel_reason;
+      return status;
+    }
     std::vector<std::string> notes;
-    const Duration running = now - record->started_at;
+    const bool stopped = stat->stopped();
+    const Duration running = running_time(*record, stopped, now);
     const auto& config = options_.config;
     if (record->expected_duration.count() > 0 && config.overrun_factor > 0) {
       const auto limit = Duration{static_cast<long long>(
           static_cast<double>(record->expected_duration.count()) *
           config.overrun_factor)};
       if (running > limit) {
-        notes.push_back(fmt::format(
-            "overrun: running for {}, more than {}x its expected {}",
-            describe_duration(running), config.overrun_factor,
-            describe_duration(record->expected_duration)));
-        if (config.kill_on_overrun && !record->cancel_requested) {
+        // The same text at every poll, so the scheduler reports it once.
+        notes.push_back(
+            fmt::format("overrun: running longer than {}x its expected {}",
+                        config.overrun_factor,
+                        describe_duration(record->expected_duration)));
+        if (!overrun_logged_[handle.native_id]) {
+          overrun_logged_[handle.native_id] = true;
+          logger()->info("job {}: overrun: {} of running time{}",
+                         record->job_id, describe_duration(running),
+                         stopped ? " (stopped now)" : "");
+        }
+        // A stopped job is not running: never killed as overrun.
+        if (config.kill_on_overrun && !record->cancel_requested && !stopped) {
           logger()->warn("job {}: {}; killing it (kill_on_overrun)",
                          record->job_id, notes.back());
           record->cancel_requested = true;
@@ -519,7 +548,10 @@ Result<RunStatus> LocalExecutor::poll(const ExecutorHandle& handle) {
             logger()->warn("job {}: {}", record->job_id, saved.error().message);
           }
           terminate(*identity);
-          return poll(handle);
+          housekeeping();
+          status.state = RunState::kCancelled;
+          status.message = "cancelled: " + record->cancel_reason;
+          return status;
         }
       }
     }
@@ -620,6 +652,12 @@ Status LocalExecutor::pause(const ExecutorHandle& handle, PauseMode mode) {
                                     "could be stopped",
                                     handle.native_id));
     }
+    if (auto record = load_record(*identity); record && !record->stopped_at) {
+      record->stopped_at = clock_.now();
+      if (auto saved = save_record(*record); !saved) {
+        logger()->warn("job {}: {}", record->job_id, saved.error().message);
+      }
+    }
     return ok_status();
   }
 
@@ -670,6 +708,14 @@ Result<ExecutorHandle> LocalExecutor::resume(const ExecutorHandle& handle,
     auto sent = spawner_.signal_group(identity->pid, SIGCONT);
     if (!sent) {
       return tl::unexpected(sent.error());
+    }
+    if (auto record = load_record(*identity); record && record->stopped_at) {
+      record->stopped_total +=
+          std::max(Duration{0}, clock_.now() - *record->stopped_at);
+      record->stopped_at.reset();
+      if (auto saved = save_record(*record); !saved) {
+        logger()->warn("job {}: {}", record->job_id, saved.error().message);
+      }
     }
     return handle;
   }
@@ -815,34 +861,89 @@ Result<std::optional<ExecutorHandle>> LocalExecutor::find(
 }
 
 void LocalExecutor::terminate(const ProcessIdentity& identity) {
-  const pid_t group = identity.pid;
   const auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(
       options_.config.grace);
   // Through the wrapper, so the job's main process gets SIGTERM once.
   (void)spawner_.signal_process(identity.pid, SIGTERM);
-  (void)spawner_.signal_group(group, SIGCONT);
-  const auto until = std::chrono::steady_clock::now() + grace;
-  bool leftovers_told = false;
-  const bool done = wait_until(
-      [&] {
-        if (!spawner_.group_alive(group)) {
-          return true;
-        }
-        if (!leftovers_told && !spawner_.is_alive(identity)) {
-          // The wrapper has exited; whatever the job left behind in the
-          // group gets the polite signal too.
-          (void)spawner_.signal_group(group, SIGTERM);
-          leftovers_told = true;
-        }
-        return false;
-      },
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          until - std::chrono::steady_clock::now()));
-  if (!done) {
-    (void)spawner_.signal_group(group, SIGKILL);
-    wait_until([&] { return !spawner_.group_alive(group); },
-               std::chrono::milliseconds(2000));
+  (void)spawner_.signal_group(identity.pid, SIGCONT);
+  pending_kills_.push_back(
+      PendingKill{identity, std::chrono::steady_clock::now() + grace, false});
+}
+
+void LocalExecutor::housekeeping() {
+  if (!adopted_cancels_) {
+    // Cancelled jobs a previous daemon left alive: their grace counts anew.
+    adopted_cancels_ = true;
+    std::error_code ec;
+    const fs::path dir = fs::path(options_.state_dir) / "local";
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      std::string native_id = it->path().stem().string();
+      const auto dash = native_id.find('-');
+      if (it->path().extension() != ".json" || dash == std::string::npos) {
+        continue;
+      }
+      native_id[dash] = ':';
+      auto identity = parse_native_id(native_id);
+      if (!identity || !spawner_.group_alive(identity->pid)) {
+        continue;
+      }
+      auto record = load_record(*identity);
+      const bool queued = std::any_of(
+          pending_kills_.begin(), pending_kills_.end(),
+          [&](const PendingKill& p) { return p.identity == *identity; });
+      if (record && record->cancel_requested && !queued) {
+        logger()->info("job {}: cancelled but still running; ending it",
+                       record->job_id);
+        terminate(*identity);
+      }
+    }
   }
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<PendingKill> still;
+  for (auto& pending : pending_kills_) {
+    const pid_t group = pending.identity.pid;
+    if (!spawner_.group_alive(group)) {
+      continue;
+    }
+    if (now >= pending.kill_at) {
+      logger()->info(
+          "process group {}: still alive after the grace period; "
+          "killing it",
+          group);
+      (void)spawner_.signal_group(group, SIGKILL);
+      continue;
+    }
+    if (!pending.leftovers_told && !spawner_.is_alive(pending.identity)) {
+      // The wrapper has exited; whatever the job left behind in the group
+      // gets the polite signal too.
+      (void)spawner_.signal_group(group, SIGTERM);
+      pending.leftovers_told = true;
+    }
+    still.push_back(pending);
+  }
+  pending_kills_ = std::move(still);
+}
+
+Duration LocalExecutor::running_time(RunRecord& record, bool stopped,
+                                     TimePoint now) {
+  // Stops lowcarb did not make (a user's kill -STOP) are seen by polling.
+  if (stopped != record.stopped_at.has_value()) {
+    if (stopped) {
+      record.stopped_at = now;
+    } else {
+      record.stopped_total += std::max(Duration{0}, now - *record.stopped_at);
+      record.stopped_at.reset();
+    }
+    if (auto saved = save_record(record); !saved) {
+      logger()->warn("job {}: {}", record.job_id, saved.error().message);
+    }
+  }
+  Duration stopped_for = record.stopped_total;
+  if (record.stopped_at) {
+    stopped_for += std::max(Duration{0}, now - *record.stopped_at);
+  }
+  return std::max(Duration{0}, now - record.started_at - stopped_for);
 }
 
 Status LocalExecutor::cancel(const ExecutorHandle& handle) {
@@ -869,6 +970,7 @@ Status LocalExecutor::cancel(const ExecutorHandle& handle) {
     }
   }
   terminate(*identity);
+  housekeeping();
   logger()->info("job {}: cancelled",
                  record ? record->job_id : handle.native_id);
   return ok_status();

@@ -31,10 +31,17 @@
 //    checkpoint/restart work.
 // Cancel: the polite signal (SIGTERM) reaches the job through the wrapper,
 // processes the job leaves behind get SIGTERM as a group, and SIGKILL goes to
-// the whole group after the grace period.
+// the whole group after the grace period. cancel() only sends the polite
+// signal; housekeeping() (every scheduler tick) sends the rest when due, so
+// a job that ignores SIGTERM never blocks the loop. A new executor (daemon
+// restart) picks up the cancelled jobs still alive from the run records.
 //
-// Not thread-safe; the daemon loop drives it. pause() with checkpoint and
-// cancel() block for up to the grace period while polling the processes.
+// Overrun is measured on running time: the time a segment spent stopped
+// (SIGSTOP, by lowcarb or anyone else) is not counted, and a stopped job is
+// never killed as overrun.
+//
+// Not thread-safe; the daemon loop drives it. pause() with checkpoint blocks
+// for up to the grace period while polling the processes.
 #pragma once
 
 #include <chrono>
@@ -93,6 +100,9 @@ class LocalExecutor final : public Executor {
                                 const LaunchSpec& spec,
                                 PauseMode mode) override;
   Status cancel(const ExecutorHandle& handle) override;
+  // SIGTERM to the leftovers of a cancelled job whose wrapper exited,
+  // SIGKILL to the group of one whose grace period ran out (real time).
+  void housekeeping() override;
   // Whether (`job_id`, `segment`) was launched and ran, whenever an earlier
   // daemon died: a handle when its wrapper is running (past the spawner's go
   // point) or got as far as its started file; nullopt when nothing was
@@ -134,14 +144,25 @@ class LocalExecutor final : public Executor {
   // Sleeps in wait_step steps until `done()` or `limit` passes.
   template <typename Predicate>
   bool wait_until(Predicate done, std::chrono::milliseconds limit);
-  // TERM through the wrapper, TERM to leftovers, KILL after the grace.
+  // TERM through the wrapper now; queues TERM to leftovers and KILL after
+  // the grace for housekeeping().
   void terminate(const ProcessIdentity& identity);
+  // Running time of a live segment at `now`: wall time minus stopped time.
+  Duration running_time(RunRecord& record, bool stopped, TimePoint now);
 
   ProcessSpawner& spawner_;
   const Clock& clock_;
   LocalExecutorOptions options_;
   int checkpoint_signal_;
   std::map<std::string, double> last_cpu_seconds_;  // By native_id.
+  struct PendingKill {
+    ProcessIdentity identity;
+    std::chrono::steady_clock::time_point kill_at;
+    bool leftovers_told = false;
+  };
+  std::vector<PendingKill> pending_kills_;
+  bool adopted_cancels_ = false;  // Run records scanned once for them.
+  std::map<std::string, bool> overrun_logged_;  // By native_id.
 };
 
 }  // namespace lowcarb::executors

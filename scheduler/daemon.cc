@@ -10,10 +10,12 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "common/logging.h"
 #include "common/time_format.h"
 #include "scheduler/api/http_tokens.h"
+#include "scheduler/api/protocol.h"
 
 namespace lowcarb::scheduler {
 namespace {
@@ -35,6 +37,32 @@ bool changes_plans(std::string_view line) {
     }
   }
   return false;
+}
+
+// A submit request that may join a group commit: not one naming an
+// executor or a Slurm script (a backend that defers starts gets the job at
+// submission, an action that must follow the job's durable record). A
+// misread line is merely handled alone.
+bool groupable_submit(std::string_view line) {
+  const auto op = line.find("\"op\"");
+  if (op == std::string_view::npos ||
+      line.find("\"executor\"") != std::string_view::npos ||
+      line.find("\"sbatch_script\"") != std::string_view::npos) {
+    return false;
+  }
+  size_t i = op + 4;
+  auto skip_spaces = [&] {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) {
+      ++i;
+    }
+  };
+  skip_spaces();
+  if (i >= line.size() || line[i] != ':') {
+    return false;
+  }
+  ++i;
+  skip_spaces();
+  return line.substr(i, 8) == "\"submit\"";
 }
 
 // The shortest real gap between two ticks that API requests can cause, so a
@@ -146,8 +174,23 @@ Status Daemon::start_servers() {
   auto handler = [this](std::string_view line, const api::Peer& peer) {
     return handle_request(line, peer);
   };
-  auto socket_server =
-      api::UnixSocketServer::create(io_, socket_options, handler, rejected);
+  // Submissions over the socket are committed in groups (see daemon.h).
+  api::AsyncRequestHandler socket_handler =
+      [this](std::string_view line, const api::Peer& peer,
+             std::function<void(std::string)> reply) {
+        if (!group_commit_allowed() || !groupable_submit(line)) {
+          reply(handle_request(line, peer));
+          return;
+        }
+        pending_submits_.push_back(
+            PendingSubmit{std::string(line), peer, std::move(reply)});
+        if (pending_submits_.size() == 1) {
+          // After the requests already read in this round of the loop.
+          boost::asio::post(io_, [this] { flush_submits(); });
+        }
+      };
+  auto socket_server = api::UnixSocketServer::create(io_, socket_options,
+                                                     socket_handler, rejected);
   if (!socket_server) {
     return make_error(socket_server.error());
   }
@@ -192,6 +235,53 @@ std::string Daemon::handle_request(std::string_view line,
     kick();
   }
   return response;
+}
+
+bool Daemon::group_commit_allowed() const {
+  for (const auto& zone : app_->config().zones) {
+    if (zone.executor.rfind("slurm", 0) == 0) {
+      return false;  // Slurm defers starts: it gets jobs at submission.
+    }
+  }
+  return true;
+}
+
+void Daemon::flush_submits() {
+  std::vector<PendingSubmit> batch = std::move(pending_submits_);
+  pending_submits_.clear();
+  if (batch.empty()) {
+    return;
+  }
+  JobStore& store = app_->store();
+  const bool grouped = store.begin_batch().has_value();
+  const TimePoint now = clock_.now();
+  std::vector<std::string> responses;
+  responses.reserve(batch.size());
+  for (const auto& submit : batch) {
+    responses.push_back(service_->handle(submit.line, submit.peer, now));
+  }
+  if (grouped) {
+    if (auto committed = store.commit_batch(); !committed) {
+      store.abort_batch();
+      logger()->error("could not store {} submission(s): {}", batch.size(),
+                      committed.error().message);
+      // None of them is stored: forget them and say so.
+      for (auto& response : responses) {
+        auto answer = nlohmann::json::parse(response, nullptr, false);
+        if (answer.is_object() && answer.contains("result") &&
+            !answer["result"].value("duplicate", false)) {
+          app_->scheduler().discard(
+              answer["result"].value("id", std::string()));
+        }
+        response = api::error_response(committed.error().with_context(
+            "store the job (nothing was submitted)"));
+      }
+    }
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i].reply(std::move(responses[i]));
+  }
+  kick();
 }
 
 std::chrono::nanoseconds Daemon::real_wait_until(TimePoint next) const {

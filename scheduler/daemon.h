@@ -2,11 +2,15 @@
 // The long-lived scheduler process: one Boost.Asio event loop that drives
 // Scheduler::tick(now) at Scheduler::next_event(now) (capped at the poll
 // period), serves the control socket and the optional HTTP API, and handles
-// signals: SIGTERM/SIGINT stop gracefully (running jobs keep running and are
-// re-adopted at the next start), SIGHUP reloads the configuration (an
-// invalid one keeps the old and logs why). Everything runs on the loop's one
-// thread; the Daemon is not thread-safe. With NOTIFY_SOCKET set (systemd
-// Type=notify) it reports READY=1, RELOADING=1 and STOPPING=1 itself.
+// signals. Submissions over the socket are committed in groups: those read
+// in one round of the loop are stored in one transaction and answered once
+// it is durable (synchronous=FULL), so the daemon syncs once per group, not
+// once per job (not when a zone uses Slurm, whose deferred starts happen at
+// submission). Other signals: SIGTERM/SIGINT stop gracefully (running jobs keep
+// running and are re-adopted at the next start), SIGHUP reloads the
+// configuration (an invalid one keeps the old and logs why). Everything runs on
+// the loop's one thread; the Daemon is not thread-safe. With NOTIFY_SOCKET set
+// (systemd Type=notify) it reports READY=1, RELOADING=1 and STOPPING=1 itself.
 #pragma once
 
 #include <chrono>
@@ -14,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/asio.h"
 #include "common/clock.h"
@@ -73,6 +78,9 @@ class Daemon {
   Status start_servers();
   void make_service();
   std::string handle_request(std::string_view line, const api::Peer& peer);
+  bool group_commit_allowed() const;
+  // Executes and commits the pending submissions, then answers them.
+  void flush_submits();
   void on_timer();
   void arm_timer();
   void kick();
@@ -97,6 +105,12 @@ class Daemon {
   std::chrono::steady_clock::time_point armed_for_;
   std::chrono::steady_clock::time_point last_tick_;
   bool stopping_ = false;
+  struct PendingSubmit {
+    std::string line;
+    api::Peer peer;
+    std::function<void(std::string)> reply;
+  };
+  std::vector<PendingSubmit> pending_submits_;  // Read, not yet executed.
 };
 
 // Sends `state` ("READY=1", ...) to $NOTIFY_SOCKET if set; a no-op otherwise.

@@ -59,6 +59,9 @@ struct JobSpec {
   std::vector<std::string> sbatch_options;
   std::string working_dir;
   std::map<std::string, std::string> env;
+  // The client's id for the submission ("" = none): unique per uid, so a
+  // retried submit with the same id finds the job the first one created.
+  std::string request_id;
 
   Duration duration{0};  // Estimated run time.
   TimePoint submitted_at;

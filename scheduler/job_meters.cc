@@ -129,6 +129,22 @@ Result<EnergyReading> JobMeters::energy(const Job& job, TimePoint from,
   return reading;
 }
 
+void JobMeters::resume(const Job& job, const LedgerRecord& last) {
+  if (job.executor != "local" || !job.handle || !last.meter_counter) {
+    return;
+  }
+  const auto colon = job.handle->native_id.find(':');
+  auto pid = parse_integer(job.handle->native_id.substr(0, colon));
+  if (!pid) {
+    return;
+  }
+  CpuState state;
+  state.native_id = job.handle->native_id;
+  state.session = static_cast<pid_t>(*pid);
+  state.last_cpu_seconds = *last.meter_counter;
+  cpu_[job.id] = std::move(state);
+}
+
 Result<EnergyReading> JobMeters::local_cpu_energy(const Job& job,
                                                   TimePoint from,
                                                   TimePoint to) {
@@ -200,6 +216,7 @@ Result<EnergyReading> JobMeters::local_cpu_energy(const Job& job,
     reading.source = "cpu-time-model";
   }
   add_gpu_energy(job, state, from, to, reading);
+  reading.counter = usage->cpu_seconds;
   return reading;
 }
 

@@ -93,6 +93,10 @@ class JobMeters final : public JobMeter {
 
   Result<EnergyReading> energy(const Job& job, TimePoint from,
                                TimePoint to) override;
+  // Local jobs continue from the CPU seconds in `last.meter_counter`; the
+  // first interval after it is modelled (no node reading from before the
+  // restart), never counted from the process's start.
+  void resume(const Job& job, const LedgerRecord& last) override;
 
  private:
   // Cumulative node counters at one instant (RAPL joules since

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The persistence seam for jobs, their transitions and the emissions ledger.
 // The daemon uses SqliteJobStore (durable: every call is one transaction,
-// committed with synchronous=FULL before it returns); the simulator and tests
-// use MemoryJobStore. Not thread-safe: one owner (the scheduler loop).
+// committed with synchronous=FULL before it returns, or, inside a batch, when
+// the batch commits); the simulator and tests use MemoryJobStore. Not
+// thread-safe: one owner (the scheduler loop).
 #pragma once
 
 #include <optional>
@@ -41,6 +42,10 @@ struct LedgerRecord {
   double counterfactual_gco2_per_kwh = 0;  // Run-now intensity, same run time.
   double counterfactual_grams = 0;
   std::string meter_source;  // "rapl", "cpu-time-model", "declared", "slurm".
+  // The meter's cumulative counter for the job's process at `end` (local
+  // jobs: the process session's CPU seconds); a restarted daemon resumes
+  // metering from it. nullopt when the meter keeps none.
+  std::optional<double> meter_counter;
 
   double joules() const {
     return cpu_joules + gpu_joules + ram_joules + other_joules;
@@ -69,6 +74,12 @@ class JobStore {
   // kNotFound for an unknown id.
   virtual Result<Job> get(const std::string& id) = 0;
 
+  // The job `uid` submitted with spec.request_id == `request_id` (REQUIRES:
+  // not empty); nullopt when there is none. insert() refuses a second job
+  // with the same (uid, request_id) with kConflict.
+  virtual Result<std::optional<Job>> find_by_request(
+      unsigned uid, const std::string& request_id) = 0;
+
   // Jobs not in a terminal state, in id order.
   virtual Result<std::vector<Job>> active_jobs() = 0;
 
@@ -78,6 +89,15 @@ class JobStore {
 
   virtual Result<std::vector<TransitionRecord>> transitions(
       const std::string& job_id) = 0;
+
+  // Groups the calls up to commit_batch() into one durable transaction (one
+  // sync for all instead of one per call). Batches nest. Nothing of a batch
+  // is durable before commit_batch() succeeds; abort_batch() undoes it (and
+  // must follow a failed commit_batch()). The defaults do nothing (a store
+  // without transactions).
+  virtual Status begin_batch() { return {}; }
+  virtual Status commit_batch() { return {}; }
+  virtual void abort_batch() {}
 
   // Appends to the ledger (never updated or deleted).
   virtual Status append_ledger(const LedgerRecord& record) = 0;

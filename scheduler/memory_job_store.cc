@@ -18,6 +18,14 @@ Result<Job> MemoryJobStore::insert(Job job, TimePoint now) {
       return make_error(ErrorCode::kConflict, "job " + job.id + " exists");
     }
   }
+  if (!job.spec.request_id.empty()) {
+    auto key = std::make_pair(job.spec.uid, job.spec.request_id);
+    if (by_request_.count(key)) {
+      return make_error(ErrorCode::kConflict,
+                        "request id " + job.spec.request_id + " was used");
+    }
+    by_request_[key] = id;
+  }
   next_id_ = std::max(next_id_, id + 1);
   job.id = std::to_string(id);
   job.version = 1;
@@ -41,6 +49,15 @@ Status MemoryJobStore::update(const Job& job, TimePoint now,
   it->second = job;
   it->second.version = version;
   return {};
+}
+
+Result<std::optional<Job>> MemoryJobStore::find_by_request(
+    unsigned uid, const std::string& request_id) {
+  auto it = by_request_.find(std::make_pair(uid, request_id));
+  if (it == by_request_.end()) {
+    return std::optional<Job>();
+  }
+  return std::optional<Job>(jobs_.at(it->second));
 }
 
 Result<Job> MemoryJobStore::get(const std::string& id) {

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "scheduler/job_store.h"
@@ -22,6 +23,8 @@ class MemoryJobStore final : public JobStore {
   Status update(const Job& job, TimePoint now,
                 const std::string& note) override;
   Result<Job> get(const std::string& id) override;
+  Result<std::optional<Job>> find_by_request(
+      unsigned uid, const std::string& request_id) override;
   Result<std::vector<Job>> active_jobs() override;
   Result<std::vector<Job>> list(std::optional<unsigned> uid,
                                 size_t limit) override;
@@ -36,6 +39,7 @@ class MemoryJobStore final : public JobStore {
   KeepLedger keep_;
   uint64_t next_id_ = 1;
   std::map<uint64_t, Job> jobs_;
+  std::map<std::pair<unsigned, std::string>, uint64_t> by_request_;
   std::vector<TransitionRecord> transitions_;
   std::vector<LedgerRecord> ledger_;
 };

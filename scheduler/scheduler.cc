@@ -350,10 +350,14 @@ void Scheduler::replan(Job& job, TimePoint now) {
 bool Scheduler::save(Job& job, TimePoint now, const std::string& note) {
   auto status = store_.update(job, now, note);
   if (!status) {
-    logger()->error("job {}: could not record '{}': {}", job.id, note,
-                    status.error().message);
+    logger()->error(
+        "job {}: could not record '{}': {}; trying again at the "
+        "next tick",
+        job.id, note, status.error().message);
+    unsaved_[job.id] = note;
     return false;
   }
+  unsaved_.erase(job.id);
   ++job.version;
   return true;
 }
@@ -544,9 +548,17 @@ void Scheduler::finish_job(Job& job, const executors::RunStatus& status,
   // The job leaves active_ in forget_if_ended(), once no caller holds it.
 }
 
+void Scheduler::discard(const std::string& job_id) {
+  active_.erase(job_id);
+  last_sample_.erase(job_id);
+  unsaved_.erase(job_id);
+}
+
 void Scheduler::forget_if_ended(const std::string& job_id) {
   auto it = active_.find(job_id);
-  if (it != active_.end() && is_terminal(it->second.state)) {
+  // A job whose end could not be written (a full disk) stays until it is.
+  if (it != active_.end() && is_terminal(it->second.state) &&
+      !unsaved_.count(job_id)) {
     last_sample_.erase(job_id);
     active_.erase(it);
   }
@@ -808,20 +820,51 @@ void Scheduler::step(Job& job, TimePoint now) {
 }
 
 void Scheduler::tick(TimePoint now) {
+  for (auto& [name, executor] : executors_) {
+    if (executor != nullptr) {
+      executor->housekeeping();  // Kills whose grace ran out.
+    }
+  }
+  for (auto pending = unsaved_; const auto& [id, note] : pending) {
+    if (auto it = active_.find(id); it == active_.end()) {
+      unsaved_.erase(id);
+    } else if (save(it->second, now, note)) {
+      logger()->info("job {}: recorded '{}' after an earlier failure", id,
+                     note);
+      forget_if_ended(id);
+    }
+  }
   refresh_forecasts(now, false);
   bool replan_due = forecasts_changed_ || !last_replan_ ||
                     now - *last_replan_ >= options_.replan_period;
+  auto waiting = [&](const Job& job) {
+    return job.state == JobState::kQueued && !job.handle &&
+           (job.held || (job.plan && now < job.plan->start() &&
+                         now < latest_safe_start(job)));
+  };
   std::vector<std::string> ids;
   for (const auto& [id, job] : active_) {
     // Most of a long queue waits for a later start: skip it between
     // re-plans (the simulator ticks at every event of 100,000 jobs).
-    const bool waiting = job.state == JobState::kQueued && !job.handle &&
-                         (job.held || (job.plan && now < job.plan->start() &&
-                                       now < latest_safe_start(job)));
-    if (replan_due || !waiting) {
+    if (replan_due || !waiting(job)) {
       ids.push_back(id);
     }
   }
+  // The tick's re-plans are written in one batch (one sync, not one per
+  // job); it is committed before any job acts, so a start, pause or end is
+  // still recorded durably before it happens.
+  bool batch_open = false;
+  auto commit_replans = [&] {
+    if (!batch_open) {
+      return;
+    }
+    batch_open = false;
+    if (auto s = store_.commit_batch(); !s) {
+      logger()->error("could not record this tick's re-plans: {}",
+                      s.error().message);
+      store_.abort_batch();
+    }
+  };
   if (any_capacity_) {
     // Capacity: plan and start in deadline order, so the tightest jobs get
     // the slots they cannot do without (earliest deadline first); while a
@@ -843,14 +886,21 @@ void Scheduler::tick(TimePoint now) {
     Job& job = it->second;
     if (replan_due && !job.held &&
         ((job.state == JobState::kQueued) || job.state == JobState::kPaused)) {
+      if (!batch_open) {
+        batch_open = store_.begin_batch().has_value();
+      }
       replan(job, now);
     }
     if (planning_round_) {
       planning_round_->insert(id);
     }
+    if (!waiting(job)) {
+      commit_replans();
+    }
     step(job, now);
     forget_if_ended(id);
   }
+  commit_replans();
   planning_round_.reset();
   if (replan_due) {
     last_replan_ = now;

@@ -97,6 +97,10 @@ class Scheduler {
   // Forget cached forecasts so the next tick re-fetches (config reload).
   void invalidate_forecasts();
 
+  // Forgets a submitted job whose insert was undone (its store batch failed
+  // to commit). Only for jobs nothing was done for yet.
+  void discard(const std::string& job_id);
+
  private:
   struct ZoneForecast {
     forecast::IntensitySeries series;
@@ -154,6 +158,9 @@ class Scheduler {
   std::optional<TimePoint> last_replan_;
   std::optional<TimePoint> last_refresh_;
   std::map<std::string, TimePoint> last_sample_;
+  // Jobs whose last write failed (e.g. a full disk), with its note: written
+  // again at every tick; an ended one stays in active_ until it is.
+  std::map<std::string, std::string> unsaved_;
   bool forecasts_changed_ = false;
   bool any_capacity_ = false;
   // Jobs re-planned so far in the current capacity round (see tick()).

@@ -59,7 +59,8 @@ CREATE TABLE IF NOT EXISTS ledger (
   grams REAL NOT NULL,
   counterfactual_gco2_per_kwh REAL NOT NULL,
   counterfactual_grams REAL NOT NULL,
-  meter_source TEXT NOT NULL
+  meter_source TEXT NOT NULL,
+  meter_counter REAL
 );
 CREATE INDEX IF NOT EXISTS ledger_by_job ON ledger(job_id);
 CREATE TRIGGER IF NOT EXISTS ledger_is_append_only_update
@@ -71,7 +72,7 @@ CREATE TRIGGER IF NOT EXISTS ledger_is_append_only_delete
 constexpr const char* kJobColumns =
     "id, uid, state, spec, plan, forecast_provider, handle, executor, zone, "
     "segment, restarts, started_at, ended_at, exit_code, run_time_s, "
-    "running_since, message, version, held";
+    "running_since, message, version, held, request_id";
 
 SqlValue optional_time(const std::optional<TimePoint>& t) {
   if (!t) {
@@ -131,6 +132,7 @@ Result<Job> job_from_row(const SqlRow& row) {
   job.message = row.text(16);
   job.version = row.integer(17);
   job.held = row.integer(18) != 0;
+  job.spec.request_id = row.text(19);
   return job;
 }
 
@@ -156,11 +158,43 @@ std::vector<SqlValue> job_values(const Job& job) {
       static_cast<int64_t>(job.held ? 1 : 0)};
 }
 
+// Adds a column that databases created by older versions lack.
+Status add_column_if_missing(Database& db, const std::string& table,
+                             const std::string& column,
+                             const std::string& declaration) {
+  auto columns = db.query(fmt::format("PRAGMA table_info({})", table));
+  if (!columns) {
+    return make_error(columns.error());
+  }
+  for (const auto& row : *columns) {
+    if (row.text(1) == column) {
+      return {};
+    }
+  }
+  return db.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", table, column,
+                             declaration));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::open(Database& db) {
   if (auto status = db.exec(kSchema); !status) {
     return make_error(status.error().with_context("create job store schema"));
+  }
+  if (auto status =
+          add_column_if_missing(db, "ledger", "meter_counter", "REAL");
+      !status) {
+    return make_error(status.error().with_context("upgrade ledger schema"));
+  }
+  if (auto status = add_column_if_missing(db, "jobs", "request_id", "TEXT");
+      !status) {
+    return make_error(status.error().with_context("upgrade jobs schema"));
+  }
+  if (auto status = db.exec(
+          "CREATE UNIQUE INDEX IF NOT EXISTS jobs_by_request ON jobs(uid, "
+          "request_id) WHERE request_id IS NOT NULL");
+      !status) {
+    return make_error(status.error().with_context("create request id index"));
   }
   return std::unique_ptr<SqliteJobStore>(new SqliteJobStore(db));
 }
@@ -170,15 +204,28 @@ Result<Job> SqliteJobStore::insert(Job job, TimePoint now) {
   if (auto s = tx.begin(); !s) {
     return make_error(s.error());
   }
+  if (!job.spec.request_id.empty()) {
+    auto used = find_by_request(job.spec.uid, job.spec.request_id);
+    if (!used) {
+      return make_error(used.error());
+    }
+    if (*used) {
+      return make_error(ErrorCode::kConflict,
+                        fmt::format("request id {} was used by job {}",
+                                    job.spec.request_id, (*used)->id));
+    }
+  }
   auto values = job_values(job);
   values.push_back(seconds_of(now));
   values.push_back(seconds_of(now));
+  values.push_back(job.spec.request_id.empty() ? SqlValue(nullptr)
+                                               : SqlValue(job.spec.request_id));
   std::string sql =
       "INSERT INTO jobs (uid, state, spec, plan, forecast_provider, handle, "
       "executor, zone, segment, restarts, started_at, ended_at, exit_code, "
       "run_time_s, running_since, message, held, version, created_at, "
-      "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-      "?13, ?14, ?15, ?16, ?17, 1, ?18, ?19)";
+      "updated_at, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+      "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 1, ?18, ?19, ?20)";
   if (!job.id.empty()) {
     auto id = parse_integer(job.id);
     if (!id) {
@@ -189,8 +236,8 @@ Result<Job> SqliteJobStore::insert(Job job, TimePoint now) {
         "INSERT INTO jobs (uid, state, spec, plan, forecast_provider, handle, "
         "executor, zone, segment, restarts, started_at, ended_at, exit_code, "
         "run_time_s, running_since, message, held, version, created_at, "
-        "updated_at, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-        "?12, ?13, ?14, ?15, ?16, ?17, 1, ?18, ?19, ?20)";
+        "updated_at, request_id, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+        "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 1, ?18, ?19, ?20, ?21)";
     values.push_back(static_cast<int64_t>(*id));
   }
   if (auto r = db_.execute(sql, values); !r) {
@@ -292,6 +339,19 @@ Result<Job> SqliteJobStore::get(const std::string& id) {
   return std::move(jobs->front());
 }
 
+Result<std::optional<Job>> SqliteJobStore::find_by_request(
+    unsigned uid, const std::string& request_id) {
+  auto jobs = select_jobs("WHERE uid = ?1 AND request_id = ?2",
+                          {static_cast<int64_t>(uid), request_id});
+  if (!jobs) {
+    return make_error(jobs.error());
+  }
+  if (jobs->empty()) {
+    return std::optional<Job>();
+  }
+  return std::optional<Job>(std::move(jobs->front()));
+}
+
 Result<std::vector<Job>> SqliteJobStore::active_jobs() {
   return select_jobs(
       "WHERE state NOT IN ('succeeded', 'failed', 'cancelled') ORDER BY id",
@@ -339,13 +399,14 @@ Status SqliteJobStore::append_ledger(const LedgerRecord& r) {
   auto result = db_.execute(
       "INSERT INTO ledger (job_id, zone, start, end, cpu_joules, gpu_joules, "
       "ram_joules, other_joules, pue, gco2_per_kwh, intensity_source, grams, "
-      "counterfactual_gco2_per_kwh, counterfactual_grams, meter_source) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-      "?15)",
+      "counterfactual_gco2_per_kwh, counterfactual_grams, meter_source, "
+      "meter_counter) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+      "?12, ?13, ?14, ?15, ?16)",
       {static_cast<int64_t>(*id), r.zone, seconds_of(r.start),
        seconds_of(r.end), r.cpu_joules, r.gpu_joules, r.ram_joules,
        r.other_joules, r.pue, r.gco2_per_kwh, r.intensity_source, r.grams,
-       r.counterfactual_gco2_per_kwh, r.counterfactual_grams, r.meter_source});
+       r.counterfactual_gco2_per_kwh, r.counterfactual_grams, r.meter_source,
+       r.meter_counter ? SqlValue(*r.meter_counter) : SqlValue(nullptr)});
   if (!result) {
     return make_error(result.error().with_context("append ledger"));
   }
@@ -358,7 +419,8 @@ Result<std::vector<LedgerRecord>> SqliteJobStore::ledger(
       "SELECT l.job_id, l.zone, l.start, l.end, l.cpu_joules, l.gpu_joules, "
       "l.ram_joules, l.other_joules, l.pue, l.gco2_per_kwh, "
       "l.intensity_source, l.grams, l.counterfactual_gco2_per_kwh, "
-      "l.counterfactual_grams, l.meter_source FROM ledger l JOIN jobs j ON "
+      "l.counterfactual_grams, l.meter_source, l.meter_counter FROM ledger l "
+      "JOIN jobs j ON "
       "j.id = l.job_id WHERE 1 = 1";
   std::vector<SqlValue> params;
   if (!filter.job_id.empty()) {
@@ -398,6 +460,7 @@ Result<std::vector<LedgerRecord>> SqliteJobStore::ledger(
     r.counterfactual_gco2_per_kwh = row.real(12);
     r.counterfactual_grams = row.real(13);
     r.meter_source = row.text(14);
+    r.meter_counter = row.optional_real(15);
     out.push_back(std::move(r));
   }
   return out;

@@ -21,11 +21,16 @@ class SqliteJobStore final : public JobStore {
   Status update(const Job& job, TimePoint now,
                 const std::string& note) override;
   Result<Job> get(const std::string& id) override;
+  Result<std::optional<Job>> find_by_request(
+      unsigned uid, const std::string& request_id) override;
   Result<std::vector<Job>> active_jobs() override;
   Result<std::vector<Job>> list(std::optional<unsigned> uid,
                                 size_t limit) override;
   Result<std::vector<TransitionRecord>> transitions(
       const std::string& job_id) override;
+  Status begin_batch() override { return db_.begin(); }
+  Status commit_batch() override { return db_.commit(); }
+  void abort_batch() override { db_.rollback(); }
   Status append_ledger(const LedgerRecord& record) override;
   Result<std::vector<LedgerRecord>> ledger(const LedgerFilter& filter) override;
 

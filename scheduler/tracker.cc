@@ -31,6 +31,9 @@ Status Tracker::sample(const Job& job, TimePoint now) {
   TimePoint from = *job.running_since;
   if (auto it = last_sample_.find(job.id); it != last_sample_.end()) {
     from = std::max(from, it->second);
+  } else if (auto resumed = resume_point(job)) {
+    from = std::max(from, *resumed);
+    last_sample_[job.id] = from;
   }
   if (now <= from) {
     return {};
@@ -54,6 +57,7 @@ Status Tracker::sample(const Job& job, TimePoint now) {
   record.other_joules = reading->other_joules;
   record.pue = pue_;
   record.meter_source = reading->source;
+  record.meter_counter = reading->counter;
   double kwh = record.joules() * pue_ / kJoulesPerKwh;
 
   auto realized = history_.realized(job.zone, from, now);
@@ -84,6 +88,32 @@ Status Tracker::sample(const Job& job, TimePoint now) {
   totals.counterfactual_grams += record.counterfactual_grams;
   totals.metered += now - from;
   return store_.append_ledger(record);
+}
+
+std::optional<TimePoint> Tracker::resume_point(const Job& job) {
+  LedgerFilter filter;
+  filter.job_id = job.id;
+  filter.since = *job.running_since;  // Rows ending after the segment began.
+  auto rows = store_.ledger(filter);
+  if (!rows) {
+    get_logger("tracker")->warn(
+        "job {}: cannot read its ledger to resume metering: {}", job.id,
+        rows.error().message);
+    return std::nullopt;
+  }
+  const LedgerRecord* last = nullptr;
+  for (const auto& row : *rows) {
+    if (row.start >= *job.running_since && (!last || row.end > last->end)) {
+      last = &row;
+    }
+  }
+  if (!last) {
+    return std::nullopt;
+  }
+  get_logger("tracker")->debug("job {}: metering resumes at {}s", job.id,
+                               last->end.time_since_epoch().count());
+  meter_.resume(job, *last);
+  return last->end;
 }
 
 void Tracker::stop(const std::string& job_id) { last_sample_.erase(job_id); }

@@ -42,6 +42,9 @@ struct EnergyReading {
   double ram_joules = 0;
   double other_joules = 0;
   std::string source;  // "rapl", "cpu-time-model", "declared", "slurm", ...
+  // The meter's cumulative counter at `to`, stored in the ledger row (see
+  // LedgerRecord::meter_counter); nullopt when it keeps none.
+  std::optional<double> counter;
 };
 
 class JobMeter {
@@ -51,6 +54,15 @@ class JobMeter {
   // non-overlapping intervals per job.
   virtual Result<EnergyReading> energy(const Job& job, TimePoint from,
                                        TimePoint to) = 0;
+  // Called before the first energy() of a job in this process when the
+  // ledger already holds an interval of the job's current run segment (the
+  // daemon restarted while it ran): the next interval starts at `last.end`
+  // and the meter continues from `last`'s counters, not from the process's
+  // start. The default keeps no counters and does nothing.
+  virtual void resume(const Job& job, const LedgerRecord& last) {
+    (void)job;
+    (void)last;
+  }
 };
 
 // Declared power (spec.power_watts, else a default) x wall time: the
@@ -89,9 +101,12 @@ class Tracker {
         home_zone_(std::move(home_zone)) {}
 
   // Records the interval from the job's last record (or the start of its
-  // current run segment) to `now`. `job.run_time` must be the running time
-  // accumulated before the current segment and `job.running_since` its
-  // start. Errors are logged and returned; the scheduler carries on.
+  // current run segment) to `now`. The first call for a job in this process
+  // continues from the job's newest ledger row of the current segment, if
+  // there is one (a restarted daemon never re-meters a run from its start).
+  // `job.run_time` must be the running time accumulated before the current
+  // segment and `job.running_since` its start. Errors are logged and returned;
+  // the scheduler carries on.
   Status sample(const Job& job, TimePoint now);
 
   // Forgets the per-job sampling position (the job paused or ended).
@@ -109,6 +124,9 @@ class Tracker {
   JobMeter& meter_;
   double pue_;
   std::string home_zone_;
+  // The end of the newest ledger row of the job's current segment.
+  std::optional<TimePoint> resume_point(const Job& job);
+
   std::map<std::string, TimePoint> last_sample_;
   std::map<std::string, JobEmissions> totals_;
 };

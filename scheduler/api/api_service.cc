@@ -164,6 +164,21 @@ Result<json> ApiService::submit(const Request& request, const Peer& peer,
   spec.uid = peer.uid;
   spec.gid = peer.gid;
   spec.user = peer.user;
+  if (!spec.request_id.empty()) {
+    // A retry (the first answer was lost): the job the first one created.
+    auto earlier = store_.find_by_request(peer.uid, spec.request_id);
+    if (!earlier) {
+      return make_error(earlier.error().with_context("find request id"));
+    }
+    if (*earlier) {
+      auto current = scheduler_.job((*earlier)->id, requester_of(peer));
+      json result = job_to_json(current ? *current : **earlier, nullptr);
+      result["duplicate"] = true;
+      logger()->info("submit from uid {}: request id {} is job {}", peer.uid,
+                     spec.request_id, (*earlier)->id);
+      return result;
+    }
+  }
   auto job = scheduler_.submit(std::move(spec), now);
   if (!job) {
     return make_error(job.error());
@@ -213,25 +228,30 @@ Result<json> ApiService::list(const Request& request, const Peer& peer) {
       }
     }
   } else {
-    // Active jobs, newest (highest id) first.
-    const auto& active = scheduler_.active_jobs();
-    for (auto it = active.rbegin(); it != active.rend(); ++it) {
-      if (peer.uid == 0 || it->second.spec.uid == peer.uid) {
-        jobs.push_back(it->second);
+    // Active jobs, newest (highest id) first; only `limit` are copied.
+    std::vector<const Job*> mine;
+    for (const auto& [id, job] : scheduler_.active_jobs()) {
+      if (peer.uid == 0 || job.spec.uid == peer.uid) {
+        mine.push_back(&job);
       }
     }
-    std::stable_sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) {
-      // Numeric ids sort by length first.
-      return a.id.size() != b.id.size() ? a.id.size() > b.id.size()
-                                        : a.id > b.id;
-    });
-    if (jobs.size() > request.limit) {
-      jobs.resize(request.limit);
+    const size_t keep = std::min(mine.size(), request.limit);
+    std::partial_sort(mine.begin(), mine.begin() + static_cast<long>(keep),
+                      mine.end(), [](const Job* a, const Job* b) {
+                        // Numeric ids sort by length first.
+                        return a->id.size() != b->id.size()
+                                   ? a->id.size() > b->id.size()
+                                   : a->id > b->id;
+                      });
+    jobs.reserve(keep);
+    for (size_t i = 0; i < keep; ++i) {
+      jobs.push_back(*mine[i]);
     }
   }
-  auto sums = emissions_by_job(peer, "");
+  // The ledger of the listed jobs only (an index lookup each), not all of it.
   json items = json::array();
   for (const auto& job : jobs) {
+    auto sums = emissions_by_job(peer, job.id);
     auto it = sums.find(job.id);
     items.push_back(job_to_json(job, it == sums.end() ? nullptr : &it->second));
   }

@@ -54,7 +54,8 @@ std::vector<std::string> fields_of(Op op) {
               "threshold_gco2_per_kwh",
               "power_watts",
               "hardware",
-              "policy"};
+              "policy",
+              "request_id"};
     case Op::kList:
       return {"limit", "all"};
     case Op::kShow:
@@ -303,6 +304,21 @@ Status parse_submit(const json& j, TimePoint now, const ProtocolLimits& limits,
           fmt::format("field 'working_dir': '{}' is not an absolute path", *v));
     }
     spec.working_dir = *v;
+  }
+  if (j.contains("request_id")) {
+    auto v = string_field(j, "request_id", 128);
+    if (!v) {
+      return make_error(v.error());
+    }
+    if (v->empty() || !std::all_of(v->begin(), v->end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                 c == '_' || c == '.' || c == ':';
+        })) {
+      return bad(
+          "field 'request_id': use letters, digits and - _ . : only (at "
+          "most 128)");
+    }
+    spec.request_id = *v;
   }
   if (j.contains("env")) {
     const json& env = j.at("env");
@@ -659,6 +675,9 @@ json request_to_json(const Request& request) {
       }
       if (!spec.env.empty()) {
         j["env"] = spec.env;
+      }
+      if (!spec.request_id.empty()) {
+        j["request_id"] = spec.request_id;
       }
       j["duration"] = spec.duration.count();
       j["earliest"] = format_utc(spec.earliest);

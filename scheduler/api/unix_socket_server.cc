@@ -42,7 +42,7 @@ std::shared_ptr<spdlog::logger> logger() {
 // State the connections share with the server; outlives it while
 // connections finish.
 struct UnixSocketServer::Shared {
-  RequestHandler handler;
+  AsyncRequestHandler handler;
   std::function<void()> on_rejected;
   size_t max_request_bytes = 0;
   std::chrono::milliseconds read_timeout{0};
@@ -133,15 +133,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
       read();  // Blank lines are keep-alives.
       return;
     }
-    std::string response;
     try {
-      response = shared_->handler(line, peer_);
+      shared_->handler(line, peer_,
+                       [self = shared_from_this()](std::string response) {
+                         self->respond(std::move(response));
+                       });
     } catch (const std::exception& e) {
       logger()->error("request from uid {} failed unexpectedly: {}", peer_.uid,
                       e.what());
-      response = error_response(
-          Error{ErrorCode::kInternal, "internal error; see the daemon log"});
+      respond(error_response(
+          Error{ErrorCode::kInternal, "internal error; see the daemon log"}));
     }
+  }
+
+  void respond(std::string response) {
     response_ = std::move(response);
     response_ += '\n';
     asio::async_write(
@@ -225,7 +230,7 @@ Result<Peer> peer_credentials(int fd) {
 
 UnixSocketServer::UnixSocketServer(asio::io_context& io,
                                    UnixSocketServerOptions options,
-                                   RequestHandler handler,
+                                   AsyncRequestHandler handler,
                                    std::function<void()> on_rejected)
     : io_(io),
       options_(std::move(options)),
@@ -241,6 +246,19 @@ UnixSocketServer::UnixSocketServer(asio::io_context& io,
 Result<std::unique_ptr<UnixSocketServer>> UnixSocketServer::create(
     asio::io_context& io, UnixSocketServerOptions options,
     RequestHandler handler, std::function<void()> on_rejected) {
+  return create(
+      io, std::move(options),
+      AsyncRequestHandler([handler = std::move(handler)](
+                              std::string_view request, const Peer& peer,
+                              const std::function<void(std::string)>& reply) {
+        reply(handler(request, peer));
+      }),
+      std::move(on_rejected));
+}
+
+Result<std::unique_ptr<UnixSocketServer>> UnixSocketServer::create(
+    asio::io_context& io, UnixSocketServerOptions options,
+    AsyncRequestHandler handler, std::function<void()> on_rejected) {
   const std::string path = options.path;
   if (path.empty() || path.size() >= sizeof(sockaddr_un::sun_path)) {
     return make_error(ErrorCode::kInvalidArgument,

@@ -26,6 +26,13 @@ namespace lowcarb::scheduler::api {
 // Returns the response line (without newline) for one request line.
 using RequestHandler =
     std::function<std::string(std::string_view request, const Peer& peer)>;
+// Answers one request line by calling `reply` with the response line
+// (without newline) exactly once, now or later on the io_context's thread
+// (the daemon answers submissions after their group commit). The
+// connection reads its next request only after the reply.
+using AsyncRequestHandler =
+    std::function<void(std::string_view request, const Peer& peer,
+                       std::function<void(std::string response)> reply)>;
 
 struct UnixSocketServerOptions {
   std::string path;
@@ -46,6 +53,9 @@ class UnixSocketServer {
   // is called for each request refused before reaching `handler`.
   static Result<std::unique_ptr<UnixSocketServer>> create(
       boost::asio::io_context& io, UnixSocketServerOptions options,
+      AsyncRequestHandler handler, std::function<void()> on_rejected);
+  static Result<std::unique_ptr<UnixSocketServer>> create(
+      boost::asio::io_context& io, UnixSocketServerOptions options,
       RequestHandler handler, std::function<void()> on_rejected);
 
   // Stops accepting and removes the socket file. Open connections finish
@@ -59,7 +69,8 @@ class UnixSocketServer {
 
  private:
   UnixSocketServer(boost::asio::io_context& io, UnixSocketServerOptions options,
-                   RequestHandler handler, std::function<void()> on_rejected);
+                   AsyncRequestHandler handler,
+                   std::function<void()> on_rejected);
   void accept();
 
   boost::asio::io_context& io_;

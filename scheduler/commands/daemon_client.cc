@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "scheduler/commands/daemon_client.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <random>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -62,6 +65,55 @@ std::optional<nlohmann::json> call_daemon(CliContext& context,
     return std::nullopt;
   }
   return *result;
+}
+
+std::optional<nlohmann::json> call_daemon_retrying(
+    CliContext& context, const std::string& command,
+    const ClientOptions& options, const nlohmann::json& request) {
+  auto path = resolve_socket_path(options.socket, context);
+  if (!path) {
+    return std::nullopt;
+  }
+  constexpr int kAttempts = 6;
+  std::chrono::milliseconds wait(500);
+  for (int attempt = 1;; ++attempt) {
+    Error failure;
+    auto client = api::ApiClient::connect(*path);
+    if (client) {
+      auto result = (*client)->call(request);
+      if (result) {
+        return *result;
+      }
+      failure = result.error();
+    } else {
+      failure = client.error();
+    }
+    const bool transient = failure.code == ErrorCode::kUnavailable ||
+                           failure.code == ErrorCode::kTimeout;
+    if (!transient || attempt == kAttempts) {
+      int exit = failure.code == ErrorCode::kInvalidArgument ? kExitUsage
+                                                             : kExitFailure;
+      if (failure.code == ErrorCode::kUnavailable &&
+          failure.message.find(*path) != std::string::npos) {
+        exit = kExitDaemonUnreachable;
+      }
+      context.fail(command, failure.message, exit);
+      return std::nullopt;
+    }
+    context.err << "lowcarb " << command << ": " << failure.message
+                << "; trying again in " << wait.count() << " ms\n";
+    std::this_thread::sleep_for(wait);
+    wait *= 2;
+  }
+}
+
+std::string new_request_id() {
+  std::random_device random;
+  std::string id = "cli-";
+  for (int i = 0; i < 4; ++i) {
+    id += fmt::format("{:08x}", random());
+  }
+  return id;
 }
 
 std::string format_kg(double kg) {

@@ -36,6 +36,18 @@ std::optional<nlohmann::json> call_daemon(CliContext& context,
                                           const ClientOptions& options,
                                           const nlohmann::json& request);
 
+// As call_daemon() for a request that is safe to send again (a submit with
+// a request_id): when the daemon is unreachable, the connection breaks or
+// no answer comes in time, tries again after 0.5, 1, 2, 4 and 8 s (so a
+// daemon that restarts within about 15 s still answers). Other errors are
+// final.
+std::optional<nlohmann::json> call_daemon_retrying(
+    CliContext& context, const std::string& command,
+    const ClientOptions& options, const nlohmann::json& request);
+
+// A fresh random id for one CLI invocation's request ("cli-" + 32 hex).
+std::string new_request_id();
+
 // "12.3 g" / "4.56 kg" for grams-scale amounts given in kg.
 std::string format_kg(double kg);
 // A job's one-line plan summary: "start <time> in <zone>, expected ... ".

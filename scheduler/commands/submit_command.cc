@@ -162,8 +162,11 @@ void run_submit(SubmitArgs args, CliContext& context) {
     }
   }
   request["env"] = env;
+  // One id per invocation: a retry after a lost answer finds the job the
+  // first attempt created instead of creating a second one.
+  request["request_id"] = new_request_id();
 
-  auto job = call_daemon(context, kCommand, args.client, request);
+  auto job = call_daemon_retrying(context, kCommand, args.client, request);
   if (!job) {
     return;
   }

@@ -2,7 +2,9 @@
 #include "scheduler/api/api_service.h"
 
 #include <string>
+#include <vector>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -88,6 +90,56 @@ TEST_F(ApiServiceTest, UnknownZoneIsAnErrorNamingTheZone) {
   ASSERT_FALSE(job.has_value());
   EXPECT_EQ(ErrorCode::kInvalidArgument, job.error().code);
   EXPECT_THAT(job.error().message, HasSubstr("unknown zone 'XX'"));
+}
+
+TEST_F(ApiServiceTest, ARetriedSubmitWithTheSameRequestIdReturnsTheSameJob) {
+  const json request{{"op", "submit"},
+                     {"argv", {"true"}},
+                     {"duration", 3600},
+                     {"deadline", "+12h"},
+                     {"request_id", "cli-abc"}};
+  auto first = call(kAlice, request);
+  auto retry = call(kAlice, request);
+  // Request ids are per user: Bob's "cli-abc" is another submission.
+  auto bobs = call(kBob, request);
+
+  ASSERT_OK(first);
+  ASSERT_OK(retry);
+  ASSERT_OK(bobs);
+  EXPECT_EQ((*first)["id"], (*retry)["id"]);
+  EXPECT_TRUE((*retry).value("duplicate", false));
+  EXPECT_FALSE((*first).value("duplicate", false));
+  EXPECT_NE((*first)["id"], (*bobs)["id"]);
+  EXPECT_EQ(2u, rig_.scheduler->active_jobs().size());
+  auto stored = rig_.store.find_by_request(1000, "cli-abc");
+  ASSERT_OK(stored);
+  ASSERT_TRUE(stored->has_value());
+  EXPECT_EQ((*first)["id"], (*stored)->id);
+}
+
+TEST_F(ApiServiceTest, ABadRequestIdIsRefusedNamingTheField) {
+  auto bad = call(kAlice, {{"op", "submit"},
+                           {"argv", {"true"}},
+                           {"duration", 3600},
+                           {"deadline", "+12h"},
+                           {"request_id", "no spaces/slashes"}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(ErrorCode::kInvalidArgument, bad.error().code);
+  EXPECT_NE(std::string::npos, bad.error().message.find("request_id"));
+  EXPECT_TRUE(rig_.scheduler->active_jobs().empty());
+}
+
+TEST_F(ApiServiceTest, ListReturnsTheNewestLimitJobs) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12; ++i) {
+    ids.push_back(submit(kAlice, fmt::format("j{}", i)));
+  }
+  auto listed = call(kAlice, {{"op", "list"}, {"limit", 3}});
+  ASSERT_OK(listed);
+  ASSERT_EQ(3u, (*listed)["jobs"].size());
+  EXPECT_EQ(ids[11], (*listed)["jobs"][0]["id"]);  // "12" sorts after "9".
+  EXPECT_EQ(ids[10], (*listed)["jobs"][1]["id"]);
+  EXPECT_EQ(ids[9], (*listed)["jobs"][2]["id"]);
 }
 
 TEST_F(ApiServiceTest, UsersListOnlyTheirOwnJobs) {

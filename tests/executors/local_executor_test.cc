@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -86,6 +87,10 @@ class FakeProcessSpawner final : public ProcessSpawner {
     signals.push_back({pgrp, true, signal});
     if (signal == SIGKILL || (signal == SIGSTOP && exits_on_stop)) {
       processes.erase(pgrp);
+    } else if (auto it = processes.find(pgrp);
+               it != processes.end() &&
+               (signal == SIGSTOP || signal == SIGCONT)) {
+      it->second.state = signal == SIGSTOP ? 'T' : 'S';
     }
     return ok_status();
   }
@@ -304,7 +309,78 @@ TEST_F(LocalExecutorTest, OverrunIsReportedInTheMessage) {
   ASSERT_OK(over);
   EXPECT_EQ("", within->message);
   EXPECT_EQ(RunState::kRunning, over->state);
-  EXPECT_THAT(over->message, HasSubstr("overrun: running for 250s"));
+  EXPECT_THAT(over->message,
+              HasSubstr("overrun: running longer than 2x its expected"));
+  // The same text while it lasts: the scheduler logs changes only.
+  clock_.advance(Duration{100});
+  auto later = executor->poll(*handle);
+  ASSERT_OK(later);
+  EXPECT_EQ(over->message, later->message);
+}
+
+TEST_F(LocalExecutorTest, StoppedTimeIsNotRunningTimeForOverrun) {
+  config::LocalExecutorConfig config;
+  config.kill_on_overrun = true;
+  auto executor = make(config);
+  LaunchSpec s = spec();
+  s.expected_duration = Duration{100};  // Overrun after 200 s of running.
+  auto handle = executor->start(s, kStart);
+  ASSERT_OK(handle);
+
+  clock_.advance(Duration{150});
+  ASSERT_OK(executor->pause(*handle, PauseMode::kStop));
+  clock_.advance(Duration{1000});  // Paused by lowcarb: not running.
+  auto paused = executor->poll(*handle);
+  ASSERT_OK(paused);
+  EXPECT_EQ(RunState::kPaused, paused->state);
+  EXPECT_EQ("", paused->message);
+
+  ASSERT_OK(executor->resume(*handle, s, PauseMode::kStop));
+  clock_.advance(Duration{40});  // 190 s of running.
+  auto running = executor->poll(*handle);
+  ASSERT_OK(running);
+  EXPECT_EQ(RunState::kRunning, running->state);
+  EXPECT_EQ("", running->message);
+
+  // Stopped by someone else: noticed by polling, not counted either.
+  spawner_.processes[4000].state = 'T';
+  (void)executor->poll(*handle);
+  clock_.advance(Duration{500});
+  auto stopped = executor->poll(*handle);
+  ASSERT_OK(stopped);
+  EXPECT_EQ(RunState::kPaused, stopped->state);
+  spawner_.processes[4000].state = 'S';
+  (void)executor->poll(*handle);
+  for (const auto& sent : spawner_.signals) {
+    EXPECT_NE(SIGTERM, sent.signal) << "killed while paused";
+  }
+
+  clock_.advance(Duration{20});  // 210 s of running: overrun.
+  auto over = executor->poll(*handle);
+  ASSERT_OK(over);
+  EXPECT_EQ(RunState::kCancelled, over->state);
+  EXPECT_THAT(over->message, HasSubstr("overrun"));
+}
+
+TEST_F(LocalExecutorTest, AStoppedJobIsNeverKilledAsOverrun) {
+  config::LocalExecutorConfig config;
+  config.kill_on_overrun = true;
+  auto executor = make(config);
+  LaunchSpec s = spec();
+  s.expected_duration = Duration{100};
+  auto handle = executor->start(s, kStart);
+  ASSERT_OK(handle);
+  clock_.advance(Duration{190});
+  ASSERT_OK(executor->pause(*handle, PauseMode::kStop));
+  // The stopped time of a daemon that restarted while the job was paused
+  // is known from the run record.
+  auto again = make(config);
+  clock_.advance(Duration{10000});
+  auto status = again->poll(*handle);
+  ASSERT_OK(status);
+  EXPECT_EQ(RunState::kPaused, status->state);
+  EXPECT_EQ((std::vector<FakeProcessSpawner::Signal>{{4000, true, SIGSTOP}}),
+            spawner_.signals);
 }
 
 TEST_F(LocalExecutorTest, OverrunKillsWhenConfigured) {
@@ -348,15 +424,38 @@ TEST_F(LocalExecutorTest, CancelEscalatesToKillForTheGroup) {
   ASSERT_OK(handle);
   spawner_.survives_signals = true;
 
-  ASSERT_OK(executor->cancel(*handle));
+  ASSERT_OK(executor->cancel(*handle));  // Returns without waiting.
   auto status = executor->poll(*handle);
-
-  EXPECT_EQ((FakeProcessSpawner::Signal{4000, false, SIGTERM}),
-            spawner_.signals.front());
-  EXPECT_EQ((FakeProcessSpawner::Signal{4000, true, SIGKILL}),
-            spawner_.signals.back());
   ASSERT_OK(status);
   EXPECT_EQ(RunState::kCancelled, status->state);
+  EXPECT_EQ((FakeProcessSpawner::Signal{4000, false, SIGTERM}),
+            spawner_.signals.front());
+  executor->housekeeping();  // Within the grace period: nothing more.
+  EXPECT_NE(SIGKILL, spawner_.signals.back().signal);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // Grace 1 s.
+  executor->housekeeping();
+  EXPECT_EQ((FakeProcessSpawner::Signal{4000, true, SIGKILL}),
+            spawner_.signals.back());
+  status = executor->poll(*handle);
+  ASSERT_OK(status);
+  EXPECT_EQ(RunState::kCancelled, status->state);
+}
+
+TEST_F(LocalExecutorTest, ANewExecutorEndsACancelledJobAPreviousOneLeftAlive) {
+  auto executor = make();
+  auto handle = executor->start(spec(), kStart);
+  ASSERT_OK(handle);
+  spawner_.survives_signals = true;
+  ASSERT_OK(executor->cancel(*handle));
+  executor.reset();  // The daemon died within the grace period.
+
+  auto next = make();
+  next->housekeeping();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  next->housekeeping();
+  EXPECT_EQ((FakeProcessSpawner::Signal{4000, true, SIGKILL}),
+            spawner_.signals.back());
 }
 
 TEST_F(LocalExecutorTest, StopModePausesTheWholeGroup) {

@@ -22,6 +22,7 @@
 #include "common/logging.h"
 #include "common/time_format.h"
 #include "executors/meters/node_cpu_time.h"
+#include "scheduler/memory_job_store.h"
 #include "tests/fakes/log_capture.h"
 #include "tests/fakes/test_support.h"
 
@@ -429,6 +430,86 @@ TEST_F(JobMetersTest, SplitsEachGpusEnergyAmongTheLiveJobsListingIt) {
   auto a3 = m.energy(a, t0_ + seconds(20), t0_ + seconds(30));
   ASSERT_OK(a3);
   EXPECT_DOUBLE_EQ(60.0, a3->gpu_joules);
+}
+
+// One intensity everywhere, for tracker-level tests.
+class FlatHistory final : public IntensityHistory {
+ public:
+  std::optional<RealizedIntensity> realized(const std::string&, TimePoint,
+                                            TimePoint) override {
+    return RealizedIntensity{200, "flat/observed"};
+  }
+};
+
+double ledger_joules(JobStore& store, const std::string& job_id) {
+  double joules = 0;
+  auto rows = store.ledger(LedgerFilter{job_id, {}, {}});
+  for (const auto& row : *rows) {
+    joules += row.joules();
+  }
+  return joules;
+}
+
+// A daemon restart builds new meters and a new tracker over the same store:
+// the first interval after it starts at the last ledger row and counts only
+// the CPU time used since that row, so the ledger equals an unbroken run's.
+TEST_F(JobMetersTest, ARestartedDaemonMetersFromTheLastLedgerRowNotTheStart) {
+  FlatHistory history;
+  auto o = options();
+  o.powercap_root = "";  // The CPU-time model: exact expected figures.
+  // cpu ticks at 0, 10, ..., 60 s: the job uses 50% of a core.
+  const int ticks_at[] = {0, 500, 1000, 1500, 2000, 2500, 3000};
+
+  MemoryJobStore unbroken_store;
+  {
+    auto m = meters(o);
+    Tracker tracker(unbroken_store, history, m, 1.0, "DE");
+    Job job = local_job("1", 100, t0_);
+    for (int i = 1; i <= 6; ++i) {
+      set_job_usage(100, ticks_at[i], 1000);
+      ASSERT_OK(tracker.sample(job, t0_ + seconds(10 * i)));
+    }
+  }
+
+  MemoryJobStore store;
+  Job job = local_job("1", 100, t0_);
+  {
+    auto m = meters(o);
+    Tracker tracker(store, history, m, 1.0, "DE");
+    for (int i = 1; i <= 2; ++i) {
+      set_job_usage(100, ticks_at[i], 1000);
+      ASSERT_OK(tracker.sample(job, t0_ + seconds(10 * i)));
+    }
+  }  // The daemon dies at 25 s; the job keeps running.
+  {
+    auto m = meters(o);
+    Tracker tracker(store, history, m, 1.0, "DE");
+    for (int i = 4; i <= 6; ++i) {  // Back at 40 s.
+      set_job_usage(100, ticks_at[i], 1000);
+      ASSERT_OK(tracker.sample(job, t0_ + seconds(10 * i)));
+    }
+  }
+  auto rows = *store.ledger(LedgerFilter{"1", {}, {}});
+  ASSERT_EQ(5u, rows.size());
+  EXPECT_EQ(t0_ + seconds(20), rows[2].start);  // Not t0_: no re-metering.
+  EXPECT_EQ(t0_ + seconds(40), rows[2].end);
+  ASSERT_TRUE(rows[2].meter_counter.has_value());
+  EXPECT_DOUBLE_EQ(20.0, *rows[2].meter_counter);
+  EXPECT_DOUBLE_EQ(10.0 * kWattsPerCore, rows[2].cpu_joules);  // 10 CPU-s.
+  const double unbroken = ledger_joules(unbroken_store, "1");
+  EXPECT_GT(unbroken, 0);
+  EXPECT_NEAR(unbroken, ledger_joules(store, "1"), 1e-9 * unbroken);
+
+  // A new run segment (paused and resumed) starts afresh: rows of the old
+  // segment are no resume point.
+  Job resumed = local_job("1", 200, t0_ + seconds(100));
+  auto m = meters(o);
+  Tracker tracker(store, history, m, 1.0, "DE");
+  set_job_usage(200, 300, 0);
+  ASSERT_OK(tracker.sample(resumed, t0_ + seconds(110)));
+  rows = *store.ledger(LedgerFilter{"1", {}, {}});
+  EXPECT_EQ(t0_ + seconds(100), rows.back().start);
+  EXPECT_DOUBLE_EQ(3.0 * kWattsPerCore, rows.back().cpu_joules);
 }
 
 }  // namespace

@@ -144,6 +144,117 @@ TEST_F(SqliteJobStoreTest, LedgerIsAppendOnly) {
   EXPECT_EQ("cpu-time-model", rows->front().meter_source);
 }
 
+TEST_F(SqliteJobStoreTest, RequestIdsAreUniquePerUserAndSurviveReopen) {
+  Job job = make_job(1000);
+  job.spec.request_id = "cli-1";
+  auto first = store_->insert(job, kNow);
+  ASSERT_OK(first);
+  auto again = store_->insert(job, kNow);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(ErrorCode::kConflict, again.error().code);
+  Job bobs = make_job(1001);
+  bobs.spec.request_id = "cli-1";
+  ASSERT_OK(store_->insert(bobs, kNow));
+  ASSERT_OK(store_->insert(make_job(1000), kNow));  // No id: never a clash.
+  ASSERT_OK(store_->insert(make_job(1000), kNow));
+
+  store_.reset();
+  store_ = std::move(*SqliteJobStore::open(*db_));
+  auto found = store_->find_by_request(1000, "cli-1");
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(first->id, (*found)->id);
+  EXPECT_EQ("cli-1", (*found)->spec.request_id);
+  auto missing = store_->find_by_request(1000, "cli-2");
+  ASSERT_OK(missing);
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST_F(SqliteJobStoreTest, LedgerKeepsTheMeterCounter) {
+  auto job = *store_->insert(make_job(1), kNow);
+  LedgerRecord record;
+  record.job_id = job.id;
+  record.zone = "FR";
+  record.start = kNow;
+  record.end = kNow + std::chrono::minutes(1);
+  record.meter_source = "cpu-time-model";
+  record.meter_counter = 12.5;
+  ASSERT_OK(store_->append_ledger(record));
+  record.start = record.end;
+  record.end += std::chrono::minutes(1);
+  record.meter_counter.reset();
+  record.meter_source = "declared";
+  ASSERT_OK(store_->append_ledger(record));
+
+  auto rows = store_->ledger({job.id, std::nullopt, std::nullopt});
+  ASSERT_OK(rows);
+  ASSERT_EQ(2u, rows->size());
+  ASSERT_TRUE((*rows)[0].meter_counter.has_value());
+  EXPECT_DOUBLE_EQ(12.5, *(*rows)[0].meter_counter);
+  EXPECT_FALSE((*rows)[1].meter_counter.has_value());
+}
+
+TEST_F(SqliteJobStoreTest, ADatabaseOfAnOlderVersionGainsTheNewColumns) {
+  auto old = Database::open(dir_.file("old.db"));
+  ASSERT_OK(old);
+  // The tables as the previous version created them.
+  ASSERT_OK((*old)->exec(
+      "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, uid INTEGER "
+      "NOT NULL, state TEXT NOT NULL, spec TEXT NOT NULL, plan TEXT, "
+      "forecast_provider TEXT NOT NULL DEFAULT '', handle TEXT, executor "
+      "TEXT NOT NULL DEFAULT '', zone TEXT NOT NULL DEFAULT '', segment "
+      "INTEGER NOT NULL DEFAULT 0, restarts INTEGER NOT NULL DEFAULT 0, "
+      "started_at INTEGER, ended_at INTEGER, exit_code INTEGER, run_time_s "
+      "INTEGER NOT NULL DEFAULT 0, running_since INTEGER, message TEXT NOT "
+      "NULL DEFAULT '', held INTEGER NOT NULL DEFAULT 0, version INTEGER NOT "
+      "NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT "
+      "NULL);"
+      "CREATE TABLE ledger (id INTEGER PRIMARY KEY AUTOINCREMENT, job_id "
+      "INTEGER NOT NULL REFERENCES jobs(id), zone TEXT NOT NULL, start "
+      "INTEGER NOT NULL, end INTEGER NOT NULL, cpu_joules REAL NOT NULL, "
+      "gpu_joules REAL NOT NULL, ram_joules REAL NOT NULL, other_joules REAL "
+      "NOT NULL, pue REAL NOT NULL, gco2_per_kwh REAL NOT NULL, "
+      "intensity_source TEXT NOT NULL, grams REAL NOT NULL, "
+      "counterfactual_gco2_per_kwh REAL NOT NULL, counterfactual_grams REAL "
+      "NOT NULL, meter_source TEXT NOT NULL);"));
+  auto store = SqliteJobStore::open(**old);
+  ASSERT_OK(store);
+  Job job = make_job(5);
+  job.spec.request_id = "r";
+  auto inserted = (*store)->insert(job, kNow);
+  ASSERT_OK(inserted);
+  auto found = (*store)->find_by_request(5, "r");
+  ASSERT_OK(found);
+  EXPECT_TRUE(found->has_value());
+}
+
+TEST_F(SqliteJobStoreTest, ABatchIsDurableOnlyWhenCommittedAndAbortUndoesIt) {
+  ASSERT_OK(store_->begin_batch());
+  auto a = store_->insert(make_job(1), kNow);
+  auto b = store_->insert(make_job(1), kNow);
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  EXPECT_EQ(1, db_->depth());
+  ASSERT_OK(store_->commit_batch());
+  EXPECT_EQ(0, db_->depth());
+
+  ASSERT_OK(store_->begin_batch());
+  auto c = store_->insert(make_job(1), kNow);
+  ASSERT_OK(c);
+  // A failing call inside the batch undoes only its own part.
+  Job clash = make_job(1);
+  clash.id = a->id;
+  EXPECT_FALSE(store_->insert(clash, kNow));
+  EXPECT_OK(store_->get(c->id));
+  store_->abort_batch();
+  EXPECT_EQ(0, db_->depth());
+
+  auto listed = store_->list(std::nullopt, 10);
+  ASSERT_OK(listed);
+  EXPECT_EQ(2u, listed->size());
+  EXPECT_EQ(ErrorCode::kNotFound, store_->get(c->id).error().code);
+}
+
 TEST_F(SqliteJobStoreTest, UnknownJobIsNotFound) {
   EXPECT_EQ(ErrorCode::kNotFound, store_->get("77").error().code);
   EXPECT_EQ(ErrorCode::kNotFound, store_->get("abc").error().code);
