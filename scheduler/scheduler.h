@@ -97,6 +97,10 @@ class Scheduler {
   // Forget cached forecasts so the next tick re-fetches (config reload).
   void invalidate_forecasts();
 
+  // What the job's executor is (or was) given to run it: also how its
+  // Slurm output paths are found (App::log_path()).
+  executors::LaunchSpec launch_spec(const Job& job) const;
+
  private:
   struct ZoneForecast {
     forecast::IntensitySeries series;
@@ -138,7 +142,6 @@ class Scheduler {
   // until forget_if_ended() drops it.
   void finish_job(Job& job, const executors::RunStatus& status, TimePoint now);
   void forget_if_ended(const std::string& job_id);
-  executors::LaunchSpec launch_spec(const Job& job) const;
   bool save(Job& job, TimePoint now, const std::string& note);
   Result<Job*> owned_active(const std::string& job_id, const Requester& who);
 
