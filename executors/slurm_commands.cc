@@ -80,6 +80,9 @@ Result<std::string> sbatch_export_file(
     }
   }
   env["LOWCARB_JOB_ID"] = spec.job_id;
+  // sbatch's own copy is lost with --export-file, and slurmstepd expands
+  // %x in --output from it (measured on 22.05: "(null)" without it).
+  env["SLURM_JOB_NAME"] = spec.name.empty() ? spec.job_id : spec.name;
   if (spec.segment > 0) {
     env["LOWCARB_RESUME"] = "1";
   } else {

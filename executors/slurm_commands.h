@@ -50,6 +50,7 @@ struct SbatchPlan {
 };
 
 // The text of the --export-file for `spec`: spec.env, LOWCARB_JOB_ID,
+// SLURM_JOB_NAME (the --job-name),
 // LOWCARB_RESUME=1 after a checkpoint, and TZ=`inherited_tz` unless spec.env
 // has a TZ (the Slurm client itself runs with TZ=UTC to parse --begin), as
 // NAME=value entries each ended by a NUL byte, so any value (commas,

@@ -7,8 +7,9 @@
 // --comment=lowcarb:<job id> so adopt_by_tag() finds it after a restart.
 //
 // Slurm holds a deferred job itself (--begin), so defers_start() is true.
-// Slurm does not enforce --deadline for held or deferred jobs: the scheduler
-// must reschedule() (StartTime=now) at the latest safe start.
+// lowcarb passes no --deadline (Slurm would end a job lowcarb started in
+// time whose start plus time limit passes it): the scheduler enforces the
+// deadline by reschedule() (StartTime=now) at the latest safe start.
 //
 // live_usage() and allocation() feed the daemon's Slurm meter: sstat for
 // running steps, sacct for the final totals when there is accounting.

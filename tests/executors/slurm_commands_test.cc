@@ -207,7 +207,7 @@ TEST(SlurmCommandsTest,
   using namespace std::string_literals;
   EXPECT_EQ(
       "CUDA_VISIBLE_DEVICES=0,1\0LOWCARB_JOB_ID=j42\0MSG=a b\nc\0"
-      "TZ=Europe/Berlin\0"s,
+      "SLURM_JOB_NAME=train\0TZ=Europe/Berlin\0"s,
       *env);
 }
 
