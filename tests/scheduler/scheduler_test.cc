@@ -312,6 +312,7 @@ TEST_F(SchedulerTest, RecoveryAdoptsADeferredSubmissionInsteadOfResubmitting) {
   stored.handle.reset();
   ASSERT_OK(store_.update(stored, kMidnight + minutes(1), "starting"));
   slurm.add_launched(job.id, 0);
+  slurm.set_state(job.id, executors::RunState::kPending);  // Begins 03:00.
 
   auto restarted = make({{"slurm:a", &slurm}});
   ASSERT_OK(restarted.recover(kMidnight + minutes(2)));
@@ -322,6 +323,11 @@ TEST_F(SchedulerTest, RecoveryAdoptsADeferredSubmissionInsteadOfResubmitting) {
   EXPECT_EQ(JobState::kQueued, recovered.state);
   ASSERT_TRUE(recovered.handle.has_value());
   EXPECT_EQ(job.id + ":found", recovered.handle->native_id);
+  // Slurm starts it at its begin time; the scheduler notices.
+  slurm.set_state(job.id, executors::RunState::kRunning);
+  restarted.tick(kMidnight + hours(3));
+  EXPECT_EQ(JobState::kRunning, restarted.active_jobs().at(job.id).state);
+  EXPECT_EQ(1, slurm.count("start"));
 }
 
 TEST_F(SchedulerTest, HeldJobIsNotStartedUntilReleased) {
