@@ -112,6 +112,20 @@ class Executor {
   // whose grace period ran out). Never blocks; the scheduler calls it at
   // every tick. The default has nothing to do.
   virtual void housekeeping() {}
+  // Keeps a job handed to a deferring backend (defers_start()) and not yet
+  // started from starting until release() (a user's `lowcarb pause`). The
+  // default does nothing: a backend that does not defer has nothing to
+  // hold, since the scheduler simply does not start the job.
+  virtual Status hold(const ExecutorHandle& handle) {
+    (void)handle;
+    return {};
+  }
+  // Undoes hold(); the job then starts at `begin` (at once if past).
+  virtual Status release(const ExecutorHandle& handle, TimePoint begin) {
+    (void)handle;
+    (void)begin;
+    return {};
+  }
 
   // Finds the work that start() or resume() launched for (`job_id`,
   // `segment`), if any: how the scheduler avoids starting a job twice when

@@ -129,7 +129,8 @@ Result<ProcessResult> PosixProcessRunner::run(const Command& command) {
     return make_error(ErrorCode::kInvalidArgument, "run: empty argv");
   }
   const std::string& program = command.argv[0];
-  const auto env = merged_environment(command.env);
+  const auto env = command.inherit_environment ? merged_environment(command.env)
+                                               : command.env;
   const auto path = find_program(program, env);
   if (!path) {
     return make_error(ErrorCode::kNotFound,

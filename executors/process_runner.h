@@ -16,6 +16,9 @@ struct Command {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH; no shell.
   // Added to (or overriding) the inherited environment, e.g. SLURM_CONF, TZ.
   std::map<std::string, std::string> env;
+  // false: the process gets exactly `env` and nothing of ours (argv[0] is
+  // then looked up in env's PATH, else /usr/bin:/bin).
+  bool inherit_environment = true;
   std::string stdin_text;
   std::chrono::seconds timeout{30};
 };

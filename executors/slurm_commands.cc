@@ -2,6 +2,7 @@
 #include "executors/slurm_commands.h"
 
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -63,9 +64,46 @@ std::optional<long long> slurm_time_limit_minutes(Duration expected,
                              static_cast<long long>(std::ceil(seconds / 60.0)));
 }
 
+Result<std::string> sbatch_export_file(
+    const LaunchSpec& spec, const std::optional<std::string>& inherited_tz) {
+  std::map<std::string, std::string> env = spec.env;
+  for (const auto& [name, value] : env) {
+    if (name.empty() ||
+        name.find_first_of(std::string("=\0", 2)) != std::string::npos ||
+        value.find('\0') != std::string::npos) {
+      return make_error(
+          ErrorCode::kInvalidArgument,
+          fmt::format("sbatch for job {}: environment variable '{}' cannot be "
+                      "passed to Slurm (an empty name, or '=' or a NUL byte "
+                      "in it)",
+                      spec.job_id, name.substr(0, name.find('\0'))));
+    }
+  }
+  env["LOWCARB_JOB_ID"] = spec.job_id;
+  // sbatch's own copy is lost with --export-file, and slurmstepd expands
+  // %x in --output from it (measured on 22.05: "(null)" without it).
+  env["SLURM_JOB_NAME"] = spec.name.empty() ? spec.job_id : spec.name;
+  if (spec.segment > 0) {
+    env["LOWCARB_RESUME"] = "1";
+  } else {
+    env.erase("LOWCARB_RESUME");
+  }
+  if (inherited_tz && !spec.env.contains("TZ")) {
+    env["TZ"] = *inherited_tz;
+  }
+  std::string text;
+  for (const auto& [name, value] : env) {
+    text += name;
+    text += '=';
+    text += value;
+    text += '\0';
+  }
+  return text;
+}
+
 Result<Command> sbatch_command(const config::SlurmClusterConfig& cluster,
                                const LaunchSpec& spec, TimePoint begin,
-                               const std::optional<std::string>& inherited_tz) {
+                               const SbatchPlan& plan) {
   if (spec.job_id.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
                       "sbatch: the launch spec has no job id");
@@ -77,24 +115,10 @@ Result<Command> sbatch_command(const config::SlurmClusterConfig& cluster,
                                   "sbatch_script, argv or shell_command)",
                                   spec.job_id));
   }
-  std::string exports = "ALL,LOWCARB_JOB_ID=" + spec.job_id;
-  if (spec.segment > 0) {
-    exports += ",LOWCARB_RESUME=1";
-  }
-  if (inherited_tz && !spec.env.contains("TZ")) {
-    exports += ",TZ=" + *inherited_tz;
-  }
-  for (const auto& [name, value] : spec.env) {
-    if (name.find_first_of(",=") != std::string::npos ||
-        value.find(',') != std::string::npos) {
-      return make_error(
-          ErrorCode::kInvalidArgument,
-          fmt::format("sbatch for job {}: environment variable {} cannot be "
-                      "passed through --export (its name or value contains "
-                      "a comma)",
-                      spec.job_id, name));
-    }
-    exports += fmt::format(",{}={}", name, value);
+  if (plan.export_file.empty()) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("sbatch for job {}: no environment file", spec.job_id));
   }
 
   std::vector<std::string> args = {
@@ -103,14 +127,14 @@ Result<Command> sbatch_command(const config::SlurmClusterConfig& cluster,
       "--comment=" + slurm_comment_tag(spec.job_id),
       "--begin=" + to_slurm_time(begin),
       "--open-mode=append",
-      "--export=" + exports,
+      "--export=ALL",
+      "--export-file=" + plan.export_file,
   };
-  if (auto minutes = slurm_time_limit_minutes(spec.expected_duration,
-                                              cluster.time_limit_factor)) {
-    args.push_back(fmt::format("--time={}", *minutes));
-  }
-  if (spec.deadline != TimePoint{}) {
-    args.push_back("--deadline=" + to_slurm_time(spec.deadline));
+  if (!plan.user_sets_time) {
+    if (auto minutes = slurm_time_limit_minutes(spec.expected_duration,
+                                                cluster.time_limit_factor)) {
+      args.push_back(fmt::format("--time={}", *minutes));
+    }
   }
   if (!cluster.partition.empty()) {
     args.push_back("--partition=" + cluster.partition);
@@ -121,11 +145,11 @@ Result<Command> sbatch_command(const config::SlurmClusterConfig& cluster,
   if (!spec.working_dir.empty()) {
     args.push_back("--chdir=" + spec.working_dir);
   }
-  if (!spec.stdout_path.empty()) {
-    args.push_back("--output=" + spec.stdout_path);
+  if (!plan.stdout_path.empty()) {
+    args.push_back("--output=" + plan.stdout_path);
   }
-  if (!spec.stderr_path.empty()) {
-    args.push_back("--error=" + spec.stderr_path);
+  if (!plan.stderr_path.empty()) {
+    args.push_back("--error=" + plan.stderr_path);
   }
   if (spec.interruptible && spec.pause_mode == PauseMode::kCheckpoint) {
     args.push_back("--requeue");
@@ -142,7 +166,18 @@ Result<Command> sbatch_command(const config::SlurmClusterConfig& cluster,
   } else {
     args.push_back("--wrap=" + spec.shell_command);
   }
-  return slurm(cluster, "sbatch", std::move(args));
+  Command command = slurm(cluster, "sbatch", std::move(args));
+  command.inherit_environment = false;
+  command.env["PATH"] = plan.path;
+  if (plan.run_as_uid) {
+    const unsigned gid = plan.run_as_gid.value_or(*plan.run_as_uid);
+    std::vector<std::string> argv = {
+        "setpriv", fmt::format("--reuid={}", *plan.run_as_uid),
+        fmt::format("--regid={}", gid), "--init-groups", "--"};
+    argv.insert(argv.end(), command.argv.begin(), command.argv.end());
+    command.argv = std::move(argv);
+  }
+  return command;
 }
 
 Command update_start_command(const config::SlurmClusterConfig& cluster,

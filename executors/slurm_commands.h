@@ -29,18 +29,51 @@ std::string shell_quote(const std::vector<std::string>& argv);
 std::optional<long long> slurm_time_limit_minutes(Duration expected,
                                                   double factor);
 
+// What the executor decided around one submission (see SlurmExecutor).
+struct SbatchPlan {
+  // --export-file: a file holding the job's whole environment
+  // (sbatch_export_file()), written by the caller and readable by the user
+  // sbatch runs as. With --export=ALL Slurm then gives the job exactly
+  // these variables plus its own SLURM_* ones: nothing of the daemon's.
+  std::string export_file;
+  // --output/--error; "" = none (the script's own, or Slurm's default).
+  std::string stdout_path;
+  std::string stderr_path;
+  // The script or the extra options set --time: lowcarb adds none.
+  bool user_sets_time = false;
+  // Run sbatch as this uid/gid (setpriv --reuid --regid --init-groups), so
+  // that Slurm checks and runs the job as its owner; nullopt = as we are.
+  std::optional<unsigned> run_as_uid;
+  std::optional<unsigned> run_as_gid;
+  // PATH of sbatch's own environment (which holds nothing else of ours).
+  std::string path = "/usr/local/bin:/usr/bin:/bin";
+};
+
+// The text of the --export-file for `spec`: spec.env, LOWCARB_JOB_ID,
+// SLURM_JOB_NAME (the --job-name),
+// LOWCARB_RESUME=1 after a checkpoint, and TZ=`inherited_tz` unless spec.env
+// has a TZ (the Slurm client itself runs with TZ=UTC to parse --begin), as
+// NAME=value entries each ended by a NUL byte, so any value (commas,
+// spaces, newlines) passes unchanged. kInvalidArgument names the variable
+// (never its value) whose name is empty or holds '=' or NUL, or whose value
+// holds NUL.
+Result<std::string> sbatch_export_file(
+    const LaunchSpec& spec, const std::optional<std::string>& inherited_tz);
+
 // sbatch --parsable for `spec` deferred to `begin` (--begin, UTC). Runs
 // spec.sbatch_script (with spec.sbatch_options) or, otherwise, spec.argv or
 // spec.shell_command through --wrap. Always --comment, --job-name,
-// --open-mode=append, --export=ALL,LOWCARB_JOB_ID=<id>[,spec.env...];
-// --time and --deadline when known; --requeue and --signal for interruptible
-// checkpoint jobs. `inherited_tz` is the caller's own TZ, passed on to the
-// job so that TZ=UTC (for parsing --begin) does not leak into it.
-// kInvalidArgument when there is nothing to run or an env value cannot be
-// passed through --export (it contains a comma).
+// --open-mode=append, --export=ALL with --export-file=plan.export_file;
+// --time (expected duration x time_limit_factor) unless the user set one;
+// never --deadline (Slurm would end a job whose start plus time limit
+// passes it, even one lowcarb started in time: lowcarb enforces deadlines
+// by releasing deferred jobs at their latest safe start); --requeue and
+// --signal for interruptible checkpoint jobs. The command's environment is
+// exactly SLURM_CONF, TZ=UTC and PATH (Command::inherit_environment false).
+// kInvalidArgument when there is nothing to run or no export file.
 Result<Command> sbatch_command(const config::SlurmClusterConfig& cluster,
                                const LaunchSpec& spec, TimePoint begin,
-                               const std::optional<std::string>& inherited_tz);
+                               const SbatchPlan& plan);
 
 // scontrol update JobId=J StartTime=<UTC>.
 Command update_start_command(const config::SlurmClusterConfig& cluster,
@@ -81,7 +114,7 @@ const std::vector<std::string>& sstat_fields();
 Command sstat_command(const config::SlurmClusterConfig& cluster,
                       const std::string& job_id);
 
-// scontrol <verb> J: suspend, resume, requeuehold, release.
+// scontrol <verb> J: suspend, resume, requeuehold, hold, release.
 Command scontrol_job_command(const config::SlurmClusterConfig& cluster,
                              const std::string& verb,
                              const std::string& job_id);

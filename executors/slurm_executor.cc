@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "executors/slurm_executor.h"
 
+#include <fcntl.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -32,6 +39,53 @@ std::string first_line(const ProcessResult& result) {
 
 std::string all_output(const ProcessResult& result) {
   return result.err + "\n" + result.out;
+}
+
+// Writes `text` to a new file `path` (0600, owned by uid:gid when we are
+// root), refusing to follow or reuse anything already there.
+Status write_private_file(const std::string& path, const std::string& text,
+                          bool chown_to_owner, unsigned uid, unsigned gid) {
+  ::unlink(path.c_str());  // A leftover of a crash; never followed.
+  const int fd = ::open(
+      path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return make_error(ErrorCode::kUnavailable,
+                      fmt::format("create {}: {}", path, std::strerror(errno)));
+  }
+  size_t done = 0;
+  bool ok = true;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      ok = false;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (ok && chown_to_owner && ::fchown(fd, uid, gid) != 0) {
+    ok = false;
+  }
+  const int saved = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return make_error(ErrorCode::kUnavailable,
+                      fmt::format("write {}: {}", path, std::strerror(saved)));
+  }
+  return ok_status();
+}
+
+// A directory name from a cluster name (which the config does not limit).
+std::string path_component(std::string name) {
+  for (char& c : name) {
+    if (c == '/' || c == '\0') {
+      c = '_';
+    }
+  }
+  return name == "." || name == ".." || name.empty() ? "_" + name : name;
 }
 
 }  // namespace
@@ -82,6 +136,117 @@ SlurmExecutor::SlurmExecutor(config::SlurmClusterConfig cluster,
   } else if (const char* tz = std::getenv("TZ"); tz != nullptr && *tz) {
     job_tz_ = tz;
   }
+  log_dir_ = options.log_dir;
+  if (log_dir_.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    log_dir_ =
+        fmt::format("{}/lowcarb-slurm-{}",
+                    tmp != nullptr && *tmp == '/' ? tmp : "/tmp", ::geteuid());
+  }
+  if (const char* path = std::getenv("PATH"); path != nullptr && *path) {
+    path_ = path;
+  } else {
+    path_ = "/usr/local/bin:/usr/bin:/bin";
+  }
+}
+
+std::pair<unsigned, unsigned> SlurmExecutor::owner_of(
+    const LaunchSpec& spec) const {
+  if (uid_ == 0 && spec.uid) {
+    return {*spec.uid, spec.gid.value_or(*spec.uid)};
+  }
+  return {uid_, static_cast<unsigned>(::getegid())};
+}
+
+Result<std::string> SlurmExecutor::owner_dir(const LaunchSpec& spec) {
+  namespace fs = std::filesystem;
+  const auto [uid, gid] = owner_of(spec);
+  const fs::path root(log_dir_);
+  const fs::path cluster_dir = root / path_component(cluster_.name);
+  const fs::path dir = cluster_dir / std::to_string(uid);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return make_error(ErrorCode::kUnavailable,
+                      fmt::format("cluster {}: create output directory {}: {}",
+                                  cluster_.name, dir.string(), ec.message()));
+  }
+  struct stat info {};
+  if (::lstat(root.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) ||
+      info.st_uid != ::geteuid()) {
+    return make_error(ErrorCode::kPermissionDenied,
+                      fmt::format("cluster {}: output directory {} is not a "
+                                  "directory of ours (uid {})",
+                                  cluster_.name, root.string(), ::geteuid()));
+  }
+  if (uid_ == 0) {
+    // Job owners need to pass through to their own directory.
+    ::chmod(root.c_str(), (info.st_mode & 07777) | S_IXGRP | S_IXOTH);
+    ::chmod(cluster_dir.c_str(), 0711);
+  }
+  if (::lstat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    return make_error(ErrorCode::kPermissionDenied,
+                      fmt::format("cluster {}: {} is not a directory",
+                                  cluster_.name, dir.string()));
+  }
+  if (uid_ == 0 && (info.st_uid != uid || info.st_gid != gid) &&
+      ::chown(dir.c_str(), uid, gid) != 0) {
+    return make_error(
+        ErrorCode::kPermissionDenied,
+        fmt::format("cluster {}: chown {} to {}:{}: {}", cluster_.name,
+                    dir.string(), uid, gid, std::strerror(errno)));
+  }
+  ::chmod(dir.c_str(), 0700);
+  return dir.string();
+}
+
+SbatchDirectives SlurmExecutor::directives_of(const LaunchSpec& spec) const {
+  std::string text;
+  if (!spec.sbatch_script.empty()) {
+    // Only the directive lines matter; a script we cannot read is left for
+    // sbatch (running as the job's owner) to read or reject.
+    std::ifstream in(spec.sbatch_script, std::ios::binary);
+    if (in) {
+      std::ostringstream buffer;
+      buffer << in.rdbuf();
+      text = buffer.str().substr(0, 1 << 20);
+    }
+  }
+  return read_sbatch_directives(text, spec.sbatch_options);
+}
+
+std::string SlurmExecutor::output_path(const LaunchSpec& spec,
+                                       const std::string& native_id,
+                                       bool stderr_stream) {
+  const auto directives = directives_of(spec);
+  const auto [uid, gid] = owner_of(spec);
+  (void)gid;
+  SlurmPatternValues values;
+  values.job_id = native_id;
+  values.job_name = spec.name.empty() ? spec.job_id : spec.name;
+  if (const passwd* entry = ::getpwuid(uid); entry != nullptr) {
+    values.user = entry->pw_name;
+  }
+  values.working_dir = spec.working_dir;
+  const std::string own = fmt::format(
+      "{}/{}/{}/{}", log_dir_, path_component(cluster_.name), uid, spec.job_id);
+  std::string out = !spec.stdout_path.empty() ? spec.stdout_path
+                    : !directives.output.empty()
+                        ? expand_slurm_output_pattern(directives.output, values)
+                        : own + ".out";
+  if (!stderr_stream) {
+    return out;
+  }
+  if (!spec.stderr_path.empty()) {
+    return spec.stderr_path;
+  }
+  if (!directives.error.empty()) {
+    return expand_slurm_output_pattern(directives.error, values);
+  }
+  if (!spec.stdout_path.empty() || !directives.output.empty()) {
+    return out;  // Slurm writes stderr to the output file.
+  }
+  return own + ".err";
 }
 
 Result<ProcessResult> SlurmExecutor::run_ok(const Command& command,
@@ -163,11 +328,47 @@ SlurmPauseMethod SlurmExecutor::pause_method() {
 
 Result<ExecutorHandle> SlurmExecutor::start(const LaunchSpec& spec,
                                             TimePoint begin) {
-  auto command = sbatch_command(cluster_, spec, begin, job_tz_);
+  auto env_text = sbatch_export_file(spec, job_tz_);
+  if (!env_text) {
+    return make_error(env_text.error());
+  }
+  auto dir = owner_dir(spec);
+  if (!dir) {
+    return make_error(
+        dir.error().with_context("sbatch for job " + spec.job_id));
+  }
+  const auto [uid, gid] = owner_of(spec);
+  const auto directives = directives_of(spec);
+  SbatchPlan plan;
+  plan.path = path_;
+  plan.user_sets_time = directives.sets_time;
+  const std::string own = *dir + "/" + spec.job_id;
+  plan.stdout_path = !spec.stdout_path.empty()    ? spec.stdout_path
+                     : !directives.output.empty() ? ""
+                                                  : own + ".out";
+  plan.stderr_path = !spec.stderr_path.empty() ? spec.stderr_path
+                     : (!directives.error.empty() ||
+                        !spec.stdout_path.empty() || !directives.output.empty())
+                         ? ""
+                         : own + ".err";
+  if (uid_ == 0 && uid != 0) {
+    plan.run_as_uid = uid;
+    plan.run_as_gid = gid;
+  }
+  plan.export_file =
+      fmt::format("{}/.{}-{}.env", *dir, spec.job_id, spec.segment);
+  auto command = sbatch_command(cluster_, spec, begin, plan);
   if (!command) {
     return make_error(command.error());
   }
+  if (auto written =
+          write_private_file(plan.export_file, *env_text, uid_ == 0, uid, gid);
+      !written) {
+    return make_error(written.error().with_context(
+        fmt::format("environment of job {}", spec.job_id)));
+  }
   auto result = run_ok(*command, fmt::format("sbatch for job {}", spec.job_id));
+  ::unlink(plan.export_file.c_str());
   if (!result) {
     return make_error(result.error());
   }
@@ -176,10 +377,39 @@ Result<ExecutorHandle> SlurmExecutor::start(const LaunchSpec& spec,
     return make_error(submitted.error().with_context(
         fmt::format("cluster {}", cluster_.name)));
   }
-  logger()->info("job {}: submitted to cluster {} as Slurm job {}, begin {}",
-                 spec.job_id, cluster_.name, submitted->job_id,
-                 format_utc(begin));
+  logger()->info(
+      "job {}: submitted to cluster {} as Slurm job {} (uid {}), begin {}",
+      spec.job_id, cluster_.name, submitted->job_id, uid, format_utc(begin));
   return ExecutorHandle{"slurm", cluster_.name, submitted->job_id};
+}
+
+Status SlurmExecutor::hold(const ExecutorHandle& handle) {
+  if (auto ok = check_handle(handle); !ok) {
+    return ok;
+  }
+  auto result = run_ok(scontrol_job_command(cluster_, "hold", handle.native_id),
+                       fmt::format("holding Slurm job {}", handle.native_id));
+  if (!result) {
+    return make_error(result.error());
+  }
+  logger()->info("Slurm job {} on cluster {}: held", handle.native_id,
+                 cluster_.name);
+  return ok_status();
+}
+
+Status SlurmExecutor::release(const ExecutorHandle& handle, TimePoint begin) {
+  if (auto ok = check_handle(handle); !ok) {
+    return ok;
+  }
+  auto released =
+      run_ok(scontrol_job_command(cluster_, "release", handle.native_id),
+             fmt::format("releasing Slurm job {}", handle.native_id));
+  if (!released) {
+    return make_error(released.error());
+  }
+  logger()->info("Slurm job {} on cluster {}: released", handle.native_id,
+                 cluster_.name);
+  return reschedule(handle, begin);
 }
 
 Status SlurmExecutor::reschedule(const ExecutorHandle& handle,
@@ -491,6 +721,11 @@ Status SlurmExecutor::cancel(const ExecutorHandle& handle) {
 
 Result<std::optional<ExecutorHandle>> SlurmExecutor::adopt_by_tag(
     const std::string& job_id) {
+  return find(job_id, 0);
+}
+
+Result<std::optional<ExecutorHandle>> SlurmExecutor::find(
+    const std::string& job_id, int /*segment*/) {
   auto result = run_ok(squeue_all_command(cluster_), "squeue");
   if (!result) {
     return make_error(result.error());

@@ -7,8 +7,9 @@
 // --comment=lowcarb:<job id> so adopt_by_tag() finds it after a restart.
 //
 // Slurm holds a deferred job itself (--begin), so defers_start() is true.
-// Slurm does not enforce --deadline for held or deferred jobs: the scheduler
-// must reschedule() (StartTime=now) at the latest safe start.
+// lowcarb passes no --deadline (Slurm would end a job lowcarb started in
+// time whose start plus time limit passes it): the scheduler enforces the
+// deadline by reschedule() (StartTime=now) at the latest safe start.
 //
 // live_usage() and allocation() feed the daemon's Slurm meter: sstat for
 // running steps, sacct for the final totals when there is accounting.
@@ -32,6 +33,7 @@
 #include "executors/executor.h"
 #include "executors/process_runner.h"
 #include "executors/slurm_output.h"
+#include "executors/slurm_script.h"
 
 namespace lowcarb::executors {
 
@@ -73,6 +75,10 @@ struct SlurmExecutorOptions {
   // The TZ jobs inherit (Slurm commands themselves run with TZ=UTC).
   // nullopt = read $TZ; "" = pass no TZ to jobs.
   std::optional<std::string> job_tz;
+  // Root of the per-cluster output directories; "" = <TMPDIR or
+  // /tmp>/lowcarb-slurm-<euid>. Must be traversable by job owners when we
+  // are root (the executor adds o+x to it).
+  std::string log_dir;
 };
 
 class SlurmExecutor final : public Executor {
@@ -115,9 +121,29 @@ class SlurmExecutor final : public Executor {
   // error.
   Status cancel(const ExecutorHandle& handle) override;
 
-  // The newest job on this cluster tagged --comment=lowcarb:<job_id>, or
-  // nullopt when the controller knows none (after a daemon restart).
+  // scontrol hold J: a pending (deferred) job stays pending until
+  // release(). kConflict when it already started.
+  Status hold(const ExecutorHandle& handle) override;
+
+  // scontrol release J, then StartTime=`begin`.
+  Status release(const ExecutorHandle& handle, TimePoint begin) override;
+
+  // The newest job squeue lists (in any state) tagged
+  // --comment=lowcarb:<job_id>; a requeued job keeps its id, so `segment`
+  // does not matter. nullopt when none: a job that ended and left squeue
+  // (MinJobAge) before the restart is not found.
+  Result<std::optional<ExecutorHandle>> find(const std::string& job_id,
+                                             int segment) override;
+
+  // find(job_id, 0).
   Result<std::optional<ExecutorHandle>> adopt_by_tag(const std::string& job_id);
+
+  // The file Slurm writes the job's stdout (or stderr) to: the spec's path,
+  // the script's own #SBATCH --output/--error (patterns %j %x %u expanded
+  // with `native_id`; stderr goes to the output file when only --output is
+  // given), else the executor's per-cluster, per-user file.
+  std::string output_path(const LaunchSpec& spec, const std::string& native_id,
+                          bool stderr_stream);
 
   // CPU time and energy of a job from sacct. kUnavailable when the cluster
   // keeps no accounting (no slurmdbd).
@@ -141,6 +167,11 @@ class SlurmExecutor final : public Executor {
 
  private:
   Result<ProcessResult> run_ok(const Command& command, const std::string& what);
+  // The job owner's uid and gid: the spec's when we are root, else ours.
+  std::pair<unsigned, unsigned> owner_of(const LaunchSpec& spec) const;
+  // <log_dir>/<cluster>/<uid>, created owned by the job's owner, 0700.
+  Result<std::string> owner_dir(const LaunchSpec& spec);
+  SbatchDirectives directives_of(const LaunchSpec& spec) const;
   Result<SlurmSiteInfo> site_info();
   Status check_handle(const ExecutorHandle& handle) const;
   Result<RunStatus> completion_status(const std::string& job_id);
@@ -151,6 +182,8 @@ class SlurmExecutor final : public Executor {
   unsigned uid_ = 0;
   std::string user_name_;
   std::optional<std::string> job_tz_;
+  std::string log_dir_;
+  std::string path_;
 
   std::mutex mutex_;
   std::optional<SlurmSiteInfo> site_;

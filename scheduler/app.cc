@@ -2,6 +2,7 @@
 #include "scheduler/app.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <system_error>
@@ -52,6 +53,24 @@ class ServiceChain final : public forecast::ForecastProvider {
 App::~App() = default;
 
 std::string App::log_path(const std::string& job_id, bool stderr_log) const {
+  if (scheduler_ && !slurm_by_name_.empty()) {
+    auto job = scheduler_->job(job_id, Requester{0});
+    if (job) {
+      auto it = slurm_by_name_.find(job->executor);
+      if (it != slurm_by_name_.end()) {
+        const auto spec = scheduler_->launch_spec(*job);
+        std::string path = it->second->output_path(
+            spec, job->handle ? job->handle->native_id : "", stderr_log);
+        struct stat info {};
+        if (::geteuid() == 0 && job->spec.uid != 0 &&
+            ::lstat(path.c_str(), &info) == 0 &&
+            (!S_ISREG(info.st_mode) || info.st_uid != job->spec.uid)) {
+          return "";
+        }
+        return path;
+      }
+    }
+  }
   std::string dir = config_.executors.local.log_dir.empty()
                         ? config_.state_dir + "/logs"
                         : config_.executors.local.log_dir;
@@ -128,9 +147,13 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
   if (!app->config_.executors.slurm.empty()) {
     auto runner = std::make_shared<executors::PosixProcessRunner>();
     app->keep_alive_.push_back(runner);
+    executors::SlurmExecutorOptions slurm_options;
+    slurm_options.log_dir = state_dir + "/logs";
     for (const auto& cluster : app->config_.executors.slurm) {
-      auto slurm = std::make_unique<executors::SlurmExecutor>(cluster, *runner);
+      auto slurm = std::make_unique<executors::SlurmExecutor>(cluster, *runner,
+                                                              slurm_options);
       executors["slurm:" + cluster.name] = slurm.get();
+      app->slurm_by_name_["slurm:" + cluster.name] = slurm.get();
       slurm_executors["slurm:" + cluster.name] = slurm.get();
       app->executor_storage_.push_back(std::move(slurm));
     }

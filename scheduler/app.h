@@ -21,6 +21,10 @@
 #include "scheduler/scheduler.h"
 #include "scheduler/tracker.h"
 
+namespace lowcarb::executors {
+class SlurmExecutor;
+}
+
 namespace lowcarb::scheduler {
 
 struct AppOptions {
@@ -44,7 +48,12 @@ class App {
   Scheduler& scheduler() { return *scheduler_; }
   Tracker& tracker() { return *tracker_; }
   forecast::ForecastProvider& forecasts() { return *forecasts_; }
-  // Per-job log files of the local executor: <log_dir>/<job id>.{out,err}.
+  // A job's output file: for the local executor <log_dir>/<job id>.{out,err};
+  // for a Slurm job the file its cluster writes (SlurmExecutor::output_path:
+  // <state_dir>/logs/<cluster>/<uid>/<job id>.{out,err}, or the script's
+  // own #SBATCH --output/--error). When we are root, a Slurm job's file
+  // that is not a regular file owned by the job's user gives "" (no file):
+  // a user's --output must not make the daemon read someone else's file.
   std::string log_path(const std::string& job_id, bool stderr_log) const;
 
  private:
@@ -60,6 +69,7 @@ class App {
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<forecast::ForecastProvider> forecasts_;
   std::vector<std::unique_ptr<executors::Executor>> executor_storage_;
+  std::map<std::string, executors::SlurmExecutor*> slurm_by_name_;
   std::unique_ptr<JobStore> store_;
   std::unique_ptr<IntensityHistory> history_;
   std::unique_ptr<JobMeter> meter_;

@@ -432,6 +432,13 @@ Result<Job> Scheduler::submit(JobSpec spec, TimePoint now) {
   auto* executor = executor_named(active.executor);
   if (executor->defers_start()) {
     start_job(active, now, "deferred submission");
+    if (active.state == JobState::kFailed) {
+      // The backend refused it (sbatch said why): the submit fails too.
+      std::string refused = fmt::format("job {}: {} refused it: {}", active.id,
+                                        active.executor, active.message);
+      forget_if_ended(active.id);
+      return make_error(ErrorCode::kInvalidArgument, std::move(refused));
+    }
   }
   Job submitted = active;
   forget_if_ended(submitted.id);
@@ -690,7 +697,7 @@ void Scheduler::step(Job& job, TimePoint now) {
         // Deferred on its backend: watch it, and enforce the deadline
         // ourselves (Slurm does not for deferred jobs).
         poll_job(job, now);
-        if (job.state == JobState::kQueued && job.plan &&
+        if (job.state == JobState::kQueued && !job.held && job.plan &&
             now >= latest_safe_start(job) && job.plan->start() > now) {
           auto* executor = executor_named(job.executor);
           if (executor && executor->reschedule(*job.handle, now)) {
@@ -1029,6 +1036,15 @@ Status Scheduler::pause(const std::string& job_id, const Requester& who,
     }
     return {};
   }
+  if (job.handle && job.state == JobState::kQueued) {
+    // Handed to a deferring backend (Slurm --begin): hold it there too.
+    if (auto* executor = executor_named(job.executor)) {
+      if (auto s = executor->hold(*job.handle); !s) {
+        job.held = false;
+        return make_error(s.error().with_context("pause job " + job_id));
+      }
+    }
+  }
   save(job, now, fmt::format("held by uid {}", who.uid));
   return {};
 }
@@ -1052,6 +1068,16 @@ Status Scheduler::resume(const std::string& job_id, const Requester& who,
   }
   save(job, now, fmt::format("released by uid {}", who.uid));
   replan(job, now);
+  if (job.handle && job.state == JobState::kQueued) {
+    if (auto* executor = executor_named(job.executor)) {
+      const TimePoint begin = job.plan ? std::max(now, job.plan->start()) : now;
+      if (auto s = executor->release(*job.handle, begin); !s) {
+        job.held = true;
+        save(job, now, "release failed: " + s.error().message);
+        return make_error(s.error().with_context("resume job " + job_id));
+      }
+    }
+  }
   return {};
 }
 
@@ -1073,7 +1099,16 @@ Status Scheduler::recover(TimePoint now) {
          job.spec.pause_mode == executors::PauseMode::kCheckpoint)) {
       // Did the launch happen before the crash? Ask the backend.
       auto found = executor->find(job.id, job.restarts);
-      if (found && *found) {
+      if (found && *found && job.state == JobState::kStarting &&
+          executor->defers_start()) {
+        // Submitted before the crash (Slurm): the backend holds it until
+        // its begin time; poll_job() sees it start.
+        job.handle = **found;
+        job.state = JobState::kQueued;
+        save(job, now,
+             "recovered: adopted " + job.handle->native_id +
+                 " submitted before the crash");
+      } else if (found && *found) {
         job.handle = **found;
         job.state = JobState::kRunning;
         if (!job.started_at) {

@@ -100,6 +100,9 @@ class Scheduler {
   // Forgets a submitted job whose insert was undone (its store batch failed
   // to commit). Only for jobs nothing was done for yet.
   void discard(const std::string& job_id);
+  // What the job's executor is (or was) given to run it: also how its
+  // Slurm output paths are found (App::log_path()).
+  executors::LaunchSpec launch_spec(const Job& job) const;
 
  private:
   struct ZoneForecast {
@@ -142,7 +145,6 @@ class Scheduler {
   // until forget_if_ended() drops it.
   void finish_job(Job& job, const executors::RunStatus& status, TimePoint now);
   void forget_if_ended(const std::string& job_id);
-  executors::LaunchSpec launch_spec(const Job& job) const;
   bool save(Job& job, TimePoint now, const std::string& note);
   Result<Job*> owned_active(const std::string& job_id, const Requester& who);
 

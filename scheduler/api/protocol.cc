@@ -806,6 +806,10 @@ json job_to_json(const Job& job, const JobEmissions* emissions) {
   j["interruptible"] = job.spec.interruptible;
   j["zone"] = job.zone;
   j["executor"] = job.executor;
+  if (job.handle && job.handle->executor == "slurm") {
+    j["slurm_job_id"] = job.handle->native_id;
+    j["slurm_cluster"] = job.handle->cluster;
+  }
   if (!job.spec.argv.empty()) {
     j["argv"] = job.spec.argv;
   } else if (!job.spec.shell_command.empty()) {

@@ -54,6 +54,11 @@ void run_show(const ShowArgs& args, CliContext& context) {
                      j.value("duration_s", 0));
   out << fmt::format("  executor    {} in {}\n", j.value("executor", ""),
                      j.value("zone", ""));
+  if (j.contains("slurm_job_id")) {
+    out << fmt::format("  slurm job   {} on cluster {}\n",
+                       j.value("slurm_job_id", ""),
+                       j.value("slurm_cluster", ""));
+  }
   out << "  plan        " << plan_summary(j) << "\n";
   if (j.contains("plan")) {
     for (const auto& segment : j["plan"]["segments"]) {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -32,6 +33,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr const char* kCluster = "lcmeter";
 constexpr double kWattsPerCore = 10;
@@ -89,8 +92,18 @@ class SlurmDaemonTest : public ::testing::Test {
     write_file(dir_.file("intensity.csv"),
                intensity_csv(real_now(), 24, {"FR"},
                              [](const std::string&, int) { return 50.0; }));
-    write_file(dir_.file("lowcarb.yaml"),
-               fmt::format(R"(
+    write_config("");
+    daemon_ = std::make_unique<DaemonProcess>(launch());
+    std::string why;
+    ASSERT_TRUE(daemon_->start(why)) << why;
+  }
+
+  // lowcarb.yaml for the cluster; `bin_dir` = where the daemon finds
+  // sbatch & co ("" = PATH).
+  void write_config(const std::string& bin_dir) {
+    write_file(
+        dir_.file("lowcarb.yaml"),
+        fmt::format(R"(
 logging:
   level: debug
 providers:
@@ -106,14 +119,21 @@ executors:
     - name: {}
       zone: FR
       slurm_conf: {}/etc/slurm.conf
-hardware:
+      time_limit_factor: 1.5
+{}hardware:
   watts_per_core: {}
 daemon:
   poll_period: 1s
   sample_period: 1s
 )",
-                           dir_.file("intensity.csv"), kCluster, kCluster,
-                           base_, kWattsPerCore));
+                    dir_.file("intensity.csv"), kCluster, kCluster, base_,
+                    bin_dir.empty()
+                        ? std::string()
+                        : fmt::format("      bin_dir: {}\n", bin_dir),
+                    kWattsPerCore));
+  }
+
+  DaemonLaunch launch() {
     DaemonLaunch launch;
     launch.config_path = dir_.file("lowcarb.yaml");
     launch.state_dir = dir_.file("state");
@@ -121,12 +141,40 @@ daemon:
     launch.socket_path = dir_.file("run/lowcarb.sock");
     launch.log_path = dir_.file("daemon.log");
     launch.clock_speed = 1;  // CPU seconds and wall seconds must agree.
-    daemon_ = std::make_unique<DaemonProcess>(launch);
-    std::string why;
-    ASSERT_TRUE(daemon_->start(why)) << why;
+    // A secret of the daemon's that no job may see.
+    launch.env["LOWCARB_TEST_DAEMON_SECRET"] = "daemon-secret-4711";
+    return launch;
+  }
+
+  CliRun cli(std::vector<std::string> args,
+             const std::map<std::string, std::string>& env = {}) {
+    args.insert(args.begin() + 1, {"--socket", dir_.file("run/lowcarb.sock")});
+    return run_lowcarb(args, env);
+  }
+
+  bool wait_ended(const std::string& id, std::chrono::seconds limit) {
+    return wait_until(
+        [&] {
+          const std::string now = state(id);
+          return now == "succeeded" || now == "failed" || now == "lost" ||
+                 now == "cancelled";
+        },
+        limit);
+  }
+
+  // What squeue lists (id|comment) of this cluster's jobs.
+  std::string squeue_comments() {
+    executors::Command command;
+    command.argv = {"squeue", "-h", "-t", "all", "-o", "%i|%k"};
+    command.env["SLURM_CONF"] = base_ + "/etc/slurm.conf";
+    auto listed = runner_.run(command);
+    return listed ? listed->out : listed.error().message;
   }
 
   void TearDown() override {
+    if (second_ && second_->running()) {
+      second_->stop();
+    }
     if (daemon_ && daemon_->running()) {
       daemon_->stop();
     }
@@ -148,6 +196,7 @@ daemon:
   bool cluster_started_ = false;
   executors::PosixProcessRunner runner_;
   std::unique_ptr<DaemonProcess> daemon_;
+  std::unique_ptr<DaemonProcess> second_;
 };
 
 TEST_F(SlurmDaemonTest, SlurmJobEndsWithLedgerRowsMeasuredBySlurm) {
@@ -244,6 +293,121 @@ TEST_F(SlurmDaemonTest, SlurmJobEndsWithLedgerRowsMeasuredBySlurm) {
     EXPECT_GT(std::strtod(fields[energy].c_str(), nullptr), 0) << lines[i];
   }
   EXPECT_TRUE(found) << "no row for job " << id << " in\n" << report.out;
+}
+
+// Issue 13: `lowcarb submit --duration 2m --deadline +3m` was passed
+// --time=3 with --deadline, and Slurm ended the job as DEADLINE at once (its
+// start plus time limit passed the deadline by the seconds the submission
+// took). Here 1 minute of work due in 90 s: --time=2 would pass the
+// deadline the same way. The job must run to its end, `show` must name the
+// Slurm job, `logs` must read the file Slurm wrote, the job's environment
+// is exactly the submitter's (a comma in a value passes) and holds nothing
+// of the daemon's.
+TEST_F(SlurmDaemonTest, TightDeadlineJobRunsWithItsSlurmIdLogsAndOnlyItsEnv) {
+  CliRun submitted = cli({"submit", "--quiet", "--zone", "FR", "--duration",
+                          "1m", "--deadline", "+90s", "--", "sh", "-c",
+                          "sleep 3; echo ran-to-the-end; env; echo oops >&2"},
+                         {{"CUDA_VISIBLE_DEVICES", "0,1"}});
+  ASSERT_EQ(0, submitted.status) << submitted.err << daemon_->log();
+  const std::string id(trim(submitted.out));
+
+  ASSERT_TRUE(wait_ended(id, std::chrono::seconds(45)))
+      << "job " << id << " is still " << state(id) << "\n"
+      << daemon_->log();
+  CliRun shown = cli({"show", id, "--json"});
+  ASSERT_EQ(0, shown.status) << shown.err;
+  const json job = json::parse(shown.out);
+  EXPECT_EQ("succeeded", job["state"]) << shown.out << daemon_->log();
+  ASSERT_TRUE(job.contains("slurm_job_id")) << shown.out;
+  const std::string slurm_id = job["slurm_job_id"];
+  EXPECT_TRUE(parse_integer(slurm_id).has_value()) << slurm_id;
+  EXPECT_EQ(kCluster, job["slurm_cluster"]);
+  const std::string out_path =
+      fmt::format("{}/logs/{}/0/{}.out", dir_.file("state"), kCluster, id);
+  EXPECT_EQ(out_path, job["logs"]["stdout"]);
+  CliRun text = cli({"show", id});
+  EXPECT_THAT(text.out, HasSubstr(fmt::format("slurm job   {} on cluster {}",
+                                              slurm_id, kCluster)));
+
+  CliRun logs = cli({"logs", id});
+  ASSERT_EQ(0, logs.status) << logs.err;
+  EXPECT_THAT(logs.out, HasSubstr("ran-to-the-end"));
+  EXPECT_THAT(logs.out, HasSubstr("CUDA_VISIBLE_DEVICES=0,1\n"));
+  EXPECT_THAT(logs.out, HasSubstr("LOWCARB_JOB_ID=" + id + "\n"));
+  EXPECT_THAT(logs.out, Not(HasSubstr("daemon-secret-4711")));
+  EXPECT_THAT(logs.out, Not(HasSubstr("LOWCARB_TEST_DAEMON_SECRET")));
+  CliRun errors = cli({"logs", id, "--stderr"});
+  EXPECT_THAT(errors.out, HasSubstr("oops")) << errors.err;
+}
+
+// A submission sbatch refuses makes `lowcarb submit` fail with sbatch's
+// reason, not exit 0.
+TEST_F(SlurmDaemonTest, SubmitFailsWhenSbatchRefusesTheJob) {
+  write_file(dir_.file("bad.sh"),
+             "#!/bin/sh\n#SBATCH --partition=no-such-partition\ntrue\n");
+
+  CliRun submitted =
+      cli({"submit", "--zone", "FR", "--duration", "1m", "--deadline", "+2h",
+           "--sbatch", dir_.file("bad.sh")});
+
+  EXPECT_NE(0, submitted.status) << submitted.out;
+  EXPECT_THAT(submitted.err, HasSubstr("partition")) << daemon_->log();
+}
+
+// Issue 13: a daemon killed while sbatch is in flight submitted the job a
+// second time after its restart. Here sbatch (a wrapper in bin_dir) submits
+// and then hangs; the daemon is SIGKILLed meanwhile, restarted, and must
+// adopt the job by its comment tag: one Slurm job, run to its end.
+TEST_F(SlurmDaemonTest, DaemonKilledWhileSbatchIsInFlightAdoptsTheJob) {
+  daemon_->stop();
+  const std::string bin = dir_.file("bin");
+  fs::create_directories(bin);
+  for (const char* tool : {"squeue", "scontrol", "scancel", "sacct", "sstat"}) {
+    fs::create_symlink(std::string("/usr/bin/") + tool, bin + "/" + tool);
+  }
+  const std::string marker = dir_.file("sbatch-returned");
+  write_file(bin + "/sbatch",
+             fmt::format("#!/bin/sh\n/usr/bin/sbatch \"$@\"\nrc=$?\n"
+                         "touch {}\nsleep 20\nexit $rc\n",
+                         marker));
+  fs::permissions(bin + "/sbatch", fs::perms(0755));
+  write_config(bin);
+  second_ = std::make_unique<DaemonProcess>(launch());
+  std::string why;
+  ASSERT_TRUE(second_->start(why)) << why;
+
+  std::thread submitter([&] {
+    (void)cli({"submit", "--quiet", "--zone", "FR", "--duration", "1m",
+               "--deadline", "+2h", "--", "sh", "-c",
+               "sleep 8; echo adopted-run"});
+  });
+  const bool in_flight =
+      wait_until([&] { return fs::exists(marker); }, std::chrono::seconds(30));
+  second_->kill_hard();
+  submitter.join();
+  ASSERT_TRUE(in_flight) << second_->log();
+
+  write_config("");
+  daemon_ = std::make_unique<DaemonProcess>(launch());
+  ASSERT_TRUE(daemon_->start(why)) << why;
+  auto listed = daemon_->call({{"op", "list"}});
+  ASSERT_OK(listed);
+  ASSERT_EQ(1u, (*listed)["jobs"].size()) << listed->dump();
+  const std::string id = (*listed)["jobs"][0]["id"];
+  // One Slurm job carries the tag: the restart did not submit again.
+  // (Counted while the job runs: squeue forgets it 10 s after its end.)
+  int tagged = 0;
+  for (const auto& line : split(squeue_comments(), '\n')) {
+    if (line.ends_with("|lowcarb:" + id)) {
+      ++tagged;
+    }
+  }
+  EXPECT_EQ(1, tagged) << squeue_comments() << daemon_->log();
+  ASSERT_TRUE(wait_ended(id, std::chrono::seconds(45)))
+      << "job " << id << " is still " << state(id) << "\n"
+      << daemon_->log();
+  EXPECT_EQ("succeeded", state(id)) << daemon_->log();
+  EXPECT_THAT(daemon_->log(), HasSubstr("adopted Slurm job"));
 }
 
 }  // namespace

@@ -38,22 +38,79 @@ LaunchSpec wrapped_spec() {
   return spec;
 }
 
+SbatchPlan plan() {
+  SbatchPlan p;
+  p.export_file = "/state/logs/alpha/0/.j42-0.env";
+  p.path = "/usr/bin:/bin";
+  return p;
+}
+
 TEST(SlurmCommandsTest, BuildsDeferredWrappedSbatchExactly) {
-  auto command = sbatch_command(cluster(), wrapped_spec(),
-                                at("2026-11-23T22:00:00Z"), std::nullopt);
+  auto p = plan();
+  p.stdout_path = "/state/logs/alpha/0/j42.out";
+  p.stderr_path = "/state/logs/alpha/0/j42.err";
+  auto command =
+      sbatch_command(cluster(), wrapped_spec(), at("2026-11-23T22:00:00Z"), p);
 
   ASSERT_OK(command);
   EXPECT_THAT(
       command->argv,
       ElementsAre("sbatch", "--parsable", "--job-name=train",
                   "--comment=lowcarb:j42", "--begin=2026-11-23T22:00:00",
-                  "--open-mode=append", "--export=ALL,LOWCARB_JOB_ID=j42",
-                  "--time=75", "--deadline=2026-11-24T06:00:00",
-                  "--chdir=/home/u/run",
+                  "--open-mode=append", "--export=ALL",
+                  "--export-file=/state/logs/alpha/0/.j42-0.env", "--time=75",
+                  "--chdir=/home/u/run", "--output=/state/logs/alpha/0/j42.out",
+                  "--error=/state/logs/alpha/0/j42.err",
                   "--wrap='python3' 'train.py' '--lr' '0.1'"));
-  EXPECT_THAT(command->env,
-              UnorderedElementsAre(Pair("SLURM_CONF", "/srv/alpha/slurm.conf"),
-                                   Pair("TZ", "UTC")));
+  // sbatch sees nothing of the daemon's environment.
+  EXPECT_FALSE(command->inherit_environment);
+  EXPECT_THAT(
+      command->env,
+      UnorderedElementsAre(Pair("SLURM_CONF", "/srv/alpha/slurm.conf"),
+                           Pair("TZ", "UTC"), Pair("PATH", "/usr/bin:/bin")));
+}
+
+TEST(SlurmCommandsTest, NeverPassesDeadlineSoSlurmCannotEndAJobStartedInTime) {
+  // 2 minutes of work due in 3: --time=3 with --deadline would let Slurm
+  // end the job as DEADLINE the moment start + 3 min passes the deadline.
+  auto spec = wrapped_spec();
+  spec.expected_duration = std::chrono::minutes(2);
+  spec.deadline = at("2026-11-23T22:03:00Z");
+
+  auto command =
+      sbatch_command(cluster(), spec, at("2026-11-23T22:00:00Z"), plan());
+
+  ASSERT_OK(command);
+  EXPECT_THAT(command->argv, Not(Contains(HasSubstr("--deadline"))));
+  EXPECT_THAT(command->argv, Contains("--time=3"));
+}
+
+TEST(SlurmCommandsTest, LeavesTheScriptsOwnTimeLimitAlone) {
+  auto p = plan();
+  p.user_sets_time = true;
+
+  auto command =
+      sbatch_command(cluster(), wrapped_spec(), at("2026-11-23T22:00:00Z"), p);
+
+  ASSERT_OK(command);
+  EXPECT_THAT(command->argv, Not(Contains(HasSubstr("--time"))));
+}
+
+TEST(SlurmCommandsTest, RunsSbatchAsTheJobOwnerThroughSetpriv) {
+  auto p = plan();
+  p.run_as_uid = 1234;
+  p.run_as_gid = 99;
+
+  auto command =
+      sbatch_command(cluster(), wrapped_spec(), at("2026-11-23T22:00:00Z"), p);
+
+  ASSERT_OK(command);
+  ASSERT_GE(command->argv.size(), 6u);
+  EXPECT_THAT(std::vector<std::string>(command->argv.begin(),
+                                       command->argv.begin() + 6),
+              ElementsAre("setpriv", "--reuid=1234", "--regid=99",
+                          "--init-groups", "--", "sbatch"));
+  EXPECT_FALSE(command->inherit_environment);
 }
 
 TEST(SlurmCommandsTest, BuildsScriptSbatchWithOptionsAndClusterSettings) {
@@ -65,23 +122,22 @@ TEST(SlurmCommandsTest, BuildsScriptSbatchWithOptionsAndClusterSettings) {
   spec.job_id = "j1";
   spec.sbatch_script = "/home/u/job.sh";
   spec.sbatch_options = {"--mem=2G", "-c", "4"};
-  spec.stdout_path = "/home/u/out.log";
-  spec.stderr_path = "/home/u/err.log";
-  spec.env = {{"OMP_NUM_THREADS", "4"}};
+  auto p = plan();
+  p.export_file = "/e";
+  p.stdout_path = "/home/u/out.log";
+  p.stderr_path = "/home/u/err.log";
 
-  auto command =
-      sbatch_command(c, spec, at("2026-11-23T22:00:00Z"), "Europe/Berlin");
+  auto command = sbatch_command(c, spec, at("2026-11-23T22:00:00Z"), p);
 
   ASSERT_OK(command);
-  EXPECT_THAT(command->argv,
-              ElementsAre("/opt/slurm/bin/sbatch", "--parsable",
-                          "--job-name=j1", "--comment=lowcarb:j1",
-                          "--begin=2026-11-23T22:00:00", "--open-mode=append",
-                          "--export=ALL,LOWCARB_JOB_ID=j1,TZ=Europe/Berlin,"
-                          "OMP_NUM_THREADS=4",
-                          "--partition=green", "--account=lab",
-                          "--output=/home/u/out.log", "--error=/home/u/err.log",
-                          "--mem=2G", "-c", "4", "/home/u/job.sh"));
+  EXPECT_THAT(
+      command->argv,
+      ElementsAre("/opt/slurm/bin/sbatch", "--parsable", "--job-name=j1",
+                  "--comment=lowcarb:j1", "--begin=2026-11-23T22:00:00",
+                  "--open-mode=append", "--export=ALL", "--export-file=/e",
+                  "--partition=green", "--account=lab",
+                  "--output=/home/u/out.log", "--error=/home/u/err.log",
+                  "--mem=2G", "-c", "4", "/home/u/job.sh"));
 }
 
 TEST(SlurmCommandsTest, AddsRequeueAndSignalForCheckpointableJobs) {
@@ -91,13 +147,14 @@ TEST(SlurmCommandsTest, AddsRequeueAndSignalForCheckpointableJobs) {
   spec.segment = 2;
 
   auto command =
-      sbatch_command(cluster(), spec, at("2026-11-23T22:00:00Z"), std::nullopt);
+      sbatch_command(cluster(), spec, at("2026-11-23T22:00:00Z"), plan());
 
   ASSERT_OK(command);
   EXPECT_THAT(command->argv, Contains("--requeue"));
   EXPECT_THAT(command->argv, Contains("--signal=B:USR1@60"));
-  EXPECT_THAT(command->argv, Contains("--export=ALL,LOWCARB_JOB_ID=j42,"
-                                      "LOWCARB_RESUME=1"));
+  auto env = sbatch_export_file(spec, std::nullopt);
+  ASSERT_OK(env);
+  EXPECT_THAT(*env, HasSubstr(std::string("LOWCARB_RESUME=1\0", 17)));
 }
 
 TEST(SlurmCommandsTest, StopModeJobsAreNotRequeueable) {
@@ -106,7 +163,7 @@ TEST(SlurmCommandsTest, StopModeJobsAreNotRequeueable) {
   spec.pause_mode = PauseMode::kStop;
 
   auto command =
-      sbatch_command(cluster(), spec, at("2026-11-23T22:00:00Z"), std::nullopt);
+      sbatch_command(cluster(), spec, at("2026-11-23T22:00:00Z"), plan());
 
   ASSERT_OK(command);
   EXPECT_THAT(command->argv, Not(Contains("--requeue")));
@@ -118,7 +175,7 @@ TEST(SlurmCommandsTest, WrapsShellCommandVerbatim) {
   spec.shell_command = "make -j4 && ./run | tee log";
 
   auto command =
-      sbatch_command(cluster(), spec, at("2026-11-23T22:00:00Z"), std::nullopt);
+      sbatch_command(cluster(), spec, at("2026-11-23T22:00:00Z"), plan());
 
   ASSERT_OK(command);
   EXPECT_EQ("--wrap=make -j4 && ./run | tee log", command->argv.back());
@@ -132,24 +189,60 @@ TEST(SlurmCommandsTest, RejectsSpecWithNothingToRun) {
   spec.job_id = "j7";
 
   auto command =
-      sbatch_command(cluster(), spec, at("2026-11-23T22:00:00Z"), std::nullopt);
+      sbatch_command(cluster(), spec, at("2026-11-23T22:00:00Z"), plan());
 
   ASSERT_FALSE(command);
   EXPECT_EQ(ErrorCode::kInvalidArgument, command.error().code);
   EXPECT_THAT(command.error().message, HasSubstr("j7"));
 }
 
-TEST(SlurmCommandsTest, RejectsEnvValueThatExportCannotCarry) {
+TEST(SlurmCommandsTest,
+     ExportFileCarriesCommasNewlinesAndOnlyTheJobsVariables) {
   auto spec = wrapped_spec();
-  spec.env = {{"HOSTS", "a,b"}};
+  spec.env = {{"CUDA_VISIBLE_DEVICES", "0,1"}, {"MSG", "a b\nc"}};
+
+  auto env = sbatch_export_file(spec, "Europe/Berlin");
+
+  ASSERT_OK(env);
+  using namespace std::string_literals;
+  EXPECT_EQ(
+      "CUDA_VISIBLE_DEVICES=0,1\0LOWCARB_JOB_ID=j42\0MSG=a b\nc\0"
+      "SLURM_JOB_NAME=train\0TZ=Europe/Berlin\0"s,
+      *env);
+}
+
+TEST(SlurmCommandsTest, TheJobsOwnTzWinsOverOurs) {
+  auto spec = wrapped_spec();
+  spec.env = {{"TZ", "Asia/Tokyo"}};
+
+  auto env = sbatch_export_file(spec, "Europe/Berlin");
+
+  ASSERT_OK(env);
+  EXPECT_THAT(*env, HasSubstr("TZ=Asia/Tokyo"));
+  EXPECT_THAT(*env, Not(HasSubstr("Berlin")));
+}
+
+TEST(SlurmCommandsTest, RejectsEnvNameTheFileCannotCarryWithoutItsValue) {
+  auto spec = wrapped_spec();
+  spec.env = {{"A=B", "secret-value"}};
+
+  auto env = sbatch_export_file(spec, std::nullopt);
+
+  ASSERT_FALSE(env);
+  EXPECT_EQ(ErrorCode::kInvalidArgument, env.error().code);
+  EXPECT_THAT(env.error().message, HasSubstr("A=B"));
+  EXPECT_THAT(env.error().message, Not(HasSubstr("secret-value")));
+}
+
+TEST(SlurmCommandsTest, RejectsSbatchWithoutExportFile) {
+  auto p = plan();
+  p.export_file.clear();
 
   auto command =
-      sbatch_command(cluster(), spec, at("2026-11-23T22:00:00Z"), std::nullopt);
+      sbatch_command(cluster(), wrapped_spec(), at("2026-11-23T22:00:00Z"), p);
 
   ASSERT_FALSE(command);
   EXPECT_EQ(ErrorCode::kInvalidArgument, command.error().code);
-  EXPECT_THAT(command.error().message, HasSubstr("HOSTS"));
-  EXPECT_THAT(command.error().message, Not(HasSubstr("a,b")));
 }
 
 TEST(SlurmCommandsTest, RoundsTimeLimitUpToWholeMinutes) {

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "executors/slurm_executor.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -14,6 +19,7 @@ namespace {
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TimePoint at(const char* text) { return *parse_time(text); }
 
@@ -41,11 +47,21 @@ class SlurmExecutorTest : public ::testing::Test {
   SlurmExecutorTest() {
     cluster_.name = "alpha";
     cluster_.slurm_conf = "/srv/alpha/slurm.conf";
+    char pattern[] = "/tmp/lowcarb-slurm-unit-XXXXXX";
+    if (::mkdtemp(pattern) != nullptr) {
+      log_dir_ = pattern;
+    }
+  }
+  ~SlurmExecutorTest() override {
+    std::error_code ec;
+    std::filesystem::remove_all(log_dir_, ec);
   }
 
-  SlurmExecutor make(unsigned uid = 0, std::string user = "root") {
-    return SlurmExecutor(cluster_, runner_,
-                         SlurmExecutorOptions{uid, std::move(user), ""});
+  SlurmExecutor make(unsigned uid = 0, std::string user = "root",
+                     std::string tz = "") {
+    return SlurmExecutor(
+        cluster_, runner_,
+        SlurmExecutorOptions{uid, std::move(user), std::move(tz), log_dir_});
   }
 
   ExecutorHandle handle(std::string id = "17") const {
@@ -68,6 +84,7 @@ class SlurmExecutorTest : public ::testing::Test {
 
   config::SlurmClusterConfig cluster_;
   fakes::FakeProcessRunner runner_;
+  std::string log_dir_;
 };
 
 TEST_F(SlurmExecutorTest, StartSubmitsDeferredJobAndReturnsHandle) {
@@ -90,15 +107,134 @@ TEST_F(SlurmExecutorTest, StartSubmitsDeferredJobAndReturnsHandle) {
 
 TEST_F(SlurmExecutorTest, StartPassesOurTimeZoneToTheJobNotToSbatch) {
   runner_.push_result(ok("5\n"));
-  SlurmExecutor executor(cluster_, runner_,
-                         SlurmExecutorOptions{0, "root", "America/New_York"});
+  auto executor = make(0, "root", "America/New_York");
 
   ASSERT_OK(executor.start(spec(), at("2026-11-23T22:00:00Z")));
 
   const auto command = runner_.commands_run()[0];
   EXPECT_EQ("UTC", command.env.at("TZ"));
+  EXPECT_FALSE(command.inherit_environment);
+  EXPECT_THAT(command.argv, Contains("--export=ALL"));
   EXPECT_THAT(command.argv,
-              Contains("--export=ALL,LOWCARB_JOB_ID=j1,TZ=America/New_York"));
+              Contains("--export-file=" + log_dir_ + "/alpha/0/.j1-0.env"));
+  // The file held the job's environment only while sbatch ran.
+  EXPECT_FALSE(std::filesystem::exists(log_dir_ + "/alpha/0/.j1-0.env"));
+}
+
+TEST_F(SlurmExecutorTest, StartWritesOutputToPerClusterPerUserFiles) {
+  runner_.push_result(ok("5\n"));
+  auto executor = make();
+
+  ASSERT_OK(executor.start(spec(), at("2026-11-23T22:00:00Z")));
+
+  const std::string dir = log_dir_ + "/alpha/0/";
+  EXPECT_THAT(argv(0), Contains("--output=" + dir + "j1.out"));
+  EXPECT_THAT(argv(0), Contains("--error=" + dir + "j1.err"));
+  EXPECT_EQ(dir + "j1.out", executor.output_path(spec(), "5", false));
+  EXPECT_EQ(dir + "j1.err", executor.output_path(spec(), "5", true));
+}
+
+TEST_F(SlurmExecutorTest, RootSubmitsAsTheJobOwnerIntoTheOwnersDirectory) {
+  runner_.push_result(ok("5\n"));
+  auto executor = make(0, "root");
+  auto s = spec();
+  s.uid = 4321;
+  s.gid = 4322;
+
+  ASSERT_OK(executor.start(s, at("2026-11-23T22:00:00Z")));
+
+  EXPECT_THAT(
+      argv(0),
+      ElementsAre("setpriv", "--reuid=4321", "--regid=4322", "--init-groups",
+                  "--", "sbatch", ::testing::_, ::testing::_, ::testing::_,
+                  ::testing::_, ::testing::_, ::testing::_, ::testing::_,
+                  ::testing::_, ::testing::_, ::testing::_, ::testing::_));
+  struct stat info {};
+  ASSERT_EQ(0, ::stat((log_dir_ + "/alpha/4321").c_str(), &info));
+  EXPECT_EQ(4321u, info.st_uid);
+  EXPECT_EQ(4322u, info.st_gid);
+  EXPECT_EQ(0700u, info.st_mode & 07777);
+}
+
+TEST_F(SlurmExecutorTest, OrdinaryUserSubmitsAsItself) {
+  runner_.push_result(ok("5\n"));
+  auto executor = make(1000, "u");
+  auto s = spec();
+  s.uid = 4321;
+
+  ASSERT_OK(executor.start(s, at("2026-11-23T22:00:00Z")));
+
+  EXPECT_EQ("sbatch", argv(0).at(0));
+}
+
+TEST_F(SlurmExecutorTest, KeepsTheScriptsOwnOutputAndTimeAndLogsPointAtIt) {
+  const std::string script = log_dir_ + "/job.sh";
+  lowcarb::testing::write_file(script,
+                               "#!/bin/sh\n"
+                               "#SBATCH --time=00:20:00\n"
+                               "#SBATCH -o out-%x-%j.txt\n"
+                               "echo hi\n");
+  runner_.push_result(ok("77\n"));
+  auto executor = make();
+  auto s = spec();
+  s.argv.clear();
+  s.sbatch_script = script;
+  s.working_dir = "/home/u/run";
+
+  ASSERT_OK(executor.start(s, at("2026-11-23T22:00:00Z")));
+
+  EXPECT_THAT(argv(0), Not(Contains(HasSubstr("--time"))));
+  EXPECT_THAT(argv(0), Not(Contains(HasSubstr("--output"))));
+  EXPECT_THAT(argv(0), Not(Contains(HasSubstr("--error"))));
+  EXPECT_EQ("/home/u/run/out-train-77.txt",
+            executor.output_path(s, "77", false));
+  // Only --output given: Slurm writes stderr there too.
+  EXPECT_EQ("/home/u/run/out-train-77.txt",
+            executor.output_path(s, "77", true));
+}
+
+TEST_F(SlurmExecutorTest, HoldsAndReleasesDeferredJob) {
+  auto executor = make();
+
+  ASSERT_OK(executor.hold(handle()));
+  ASSERT_OK(executor.release(handle(), at("2026-11-23T23:00:00Z")));
+
+  EXPECT_THAT(argv(0), ElementsAre("scontrol", "hold", "17"));
+  EXPECT_THAT(argv(1), ElementsAre("scontrol", "release", "17"));
+  EXPECT_THAT(argv(2), ElementsAre("scontrol", "update", "JobId=17",
+                                   "StartTime=2026-11-23T23:00:00"));
+}
+
+TEST_F(SlurmExecutorTest, HoldOfStartedJobFailsWithSlurmsReason) {
+  runner_.push_result(
+      fail(1, "Job is no longer pending execution for job 17\n"));
+  auto executor = make();
+
+  auto held = executor.hold(handle());
+
+  ASSERT_FALSE(held);
+  EXPECT_THAT(held.error().message, HasSubstr("no longer pending"));
+}
+
+TEST_F(SlurmExecutorTest, FindAdoptsTheSubmissionByItsTag) {
+  runner_.push_result(ok("9|PENDING|N/A|N/A|BeginTime|lowcarb:j1\n"));
+  auto executor = make();
+
+  auto found = executor.find("j1", 0);
+
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(handle("9"), **found);
+}
+
+TEST_F(SlurmExecutorTest, FindReportsControllerDownAsError) {
+  runner_.push_result(fail(1, kControllerDown));
+  auto executor = make();
+
+  auto found = executor.find("j1", 0);
+
+  ASSERT_FALSE(found);
+  EXPECT_EQ(ErrorCode::kUnavailable, found.error().code);
 }
 
 TEST_F(SlurmExecutorTest, StartReportsRejectedSubmissionWithSbatchMessage) {

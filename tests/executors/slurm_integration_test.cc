@@ -6,7 +6,9 @@
 // (scripts/setup --with-slurm). Waits are bounded polls, never bare sleeps.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -231,6 +233,36 @@ class SlurmIntegrationTest : public ::testing::Test {
 
   static long long epoch(TimePoint t) { return t.time_since_epoch().count(); }
 
+  // Where these tests' executors put job output (as App does under the
+  // state directory); traversable by the test users.
+  fs::path log_root() const { return alpha_.base.parent_path() / "logs"; }
+  SlurmExecutorOptions options() const {
+    SlurmExecutorOptions o;
+    o.log_dir = log_root().string();
+    return o;
+  }
+
+  // The uid and gid of test user `name`, created (without a home) if
+  // missing; an existing one is reused.
+  std::optional<std::pair<unsigned, unsigned>> test_user(
+      const std::string& name) {
+    Command add;
+    add.argv = {"sh", "-c",
+                "id -u \"$1\" >/dev/null 2>&1 || useradd --system -M -s "
+                "/usr/sbin/nologin \"$1\" || id -u \"$1\" >/dev/null",
+                "sh", name};
+    auto added = runner_.run(add);
+    if (!added || added->exit_code != 0) {
+      return std::nullopt;
+    }
+    const passwd* entry = ::getpwnam(name.c_str());
+    if (entry == nullptr) {
+      return std::nullopt;
+    }
+    return std::make_pair(static_cast<unsigned>(entry->pw_uid),
+                          static_cast<unsigned>(entry->pw_gid));
+  }
+
   SystemClock clock_;
   PosixProcessRunner runner_;
   TestCluster alpha_;
@@ -241,6 +273,7 @@ class SlurmIntegrationTest : public ::testing::Test {
 auto is = [](RunState wanted) {
   return [wanted](RunState state) { return state == wanted; };
 };
+auto is_terminal_state = [](RunState state) { return is_terminal(state); };
 
 TEST_F(SlurmIntegrationTest, DeferredJobStartsAtThePlannedTime) {
   SlurmExecutor executor(alpha_.config(), runner_);
@@ -529,6 +562,210 @@ TEST_F(SlurmIntegrationTest, AdoptsJobByTagAfterRestart) {
   ASSERT_OK(adopted);
   ASSERT_TRUE(adopted->has_value());
   EXPECT_EQ(*handle, **adopted);
+  EXPECT_OK(restarted.cancel(*handle));
+}
+
+// Issue 13: with --time=ceil(factor x duration) and --deadline, Slurm ended
+// a job whose start plus time limit passed its deadline as DEADLINE without
+// running it. 1 minute of work due in 70 s, time_limit_factor 2: --time=2
+// would pass the deadline by 50 s. Reproduced on this cluster with the old
+// command line (state DEADLINE, reason DeadLine); now it must run.
+TEST_F(SlurmIntegrationTest, TightDeadlineJobStartedAtOnceRunsToItsEnd) {
+  SlurmExecutor executor(alpha_.config(), runner_, options());
+  auto spec = shell_job("tight", "sleep 3; echo finished > done.txt", dir_);
+  spec.expected_duration = std::chrono::minutes(1);
+  spec.deadline = clock_.now() + std::chrono::seconds(70);
+
+  auto handle = executor.start(spec, clock_.now());
+
+  ASSERT_OK(handle);
+  auto status =
+      wait_for(executor, *handle, is_terminal_state, std::chrono::seconds(40));
+  EXPECT_EQ(RunState::kSucceeded, status.state) << status.message;
+  EXPECT_EQ("finished\n", lowcarb::testing::read_file((dir_ / "done.txt")));
+}
+
+// The script's own #SBATCH --time is the job's limit, not lowcarb's.
+TEST_F(SlurmIntegrationTest, KeepsTheScriptsOwnTimeLimit) {
+  const fs::path script = dir_ / "job.sh";
+  lowcarb::testing::write_file(script.string(),
+                               "#!/bin/sh\n#SBATCH --time=7\nsleep 60\n");
+  SlurmExecutor executor(alpha_.config(), runner_, options());
+  LaunchSpec spec = shell_job("own-time", "", dir_);
+  spec.shell_command.clear();
+  spec.sbatch_script = script.string();
+  spec.expected_duration = std::chrono::minutes(1);  // lowcarb's: --time=2.
+
+  auto handle = executor.start(spec, clock_.now() + std::chrono::hours(1));
+
+  ASSERT_OK(handle);
+  auto shown =
+      runner_.run(show_job_command(alpha_.config(), handle->native_id));
+  ASSERT_OK(shown);
+  EXPECT_THAT(shown->out, HasSubstr("TimeLimit=00:07:00"));
+  EXPECT_OK(executor.cancel(*handle));
+}
+
+// `lowcarb pause` of a deferred job: Slurm must not start it at its begin
+// time; `resume` releases it and it runs.
+TEST_F(SlurmIntegrationTest, HeldDeferredJobDoesNotStartUntilReleased) {
+  SlurmExecutor executor(alpha_.config(), runner_, options());
+  auto handle =
+      executor.start(shell_job("held", "date +%s > started.txt", dir_),
+                     clock_.now() + std::chrono::seconds(3));
+  ASSERT_OK(handle);
+
+  ASSERT_OK(executor.hold(*handle));
+
+  // Past its begin time and several scheduling rounds (every 2 s): still
+  // waiting, and lowcarb sees it as held.
+  EXPECT_FALSE(wait_until([&] { return fs::exists(dir_ / "started.txt"); },
+                          std::chrono::seconds(10)));
+  auto held = executor.poll(*handle);
+  ASSERT_OK(held);
+  EXPECT_EQ(RunState::kPaused, held->state) << held->message;
+
+  const TimePoint released = clock_.now();
+  ASSERT_OK(executor.release(*handle, released));
+  auto status = wait_for(executor, *handle, is(RunState::kSucceeded),
+                         std::chrono::seconds(30));
+  EXPECT_EQ(RunState::kSucceeded, status.state) << status.message;
+  auto started = epoch_in(dir_ / "started.txt");
+  ASSERT_TRUE(started.has_value());
+  EXPECT_GE(*started, epoch(released) - 1);
+}
+
+// Lowcarb job "1" on two clusters (two zones) writes two files, each in
+// its cluster's directory, and output_path() names them.
+TEST_F(SlurmIntegrationTest, SameJobIdOnTwoClustersWritesSeparateFiles) {
+  SlurmExecutor alpha(alpha_.config(), runner_, options());
+  SlurmExecutor beta(beta_.config(), runner_, options());
+  auto on_alpha = shell_job("1", "echo from-alpha", dir_);
+  on_alpha.stdout_path.clear();
+  auto on_beta = on_alpha;
+  on_beta.shell_command = "echo from-beta";
+
+  auto a = alpha.start(on_alpha, clock_.now());
+  auto b = beta.start(on_beta, clock_.now());
+
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  EXPECT_EQ(
+      RunState::kSucceeded,
+      wait_for(alpha, *a, is_terminal_state, std::chrono::seconds(30)).state);
+  EXPECT_EQ(
+      RunState::kSucceeded,
+      wait_for(beta, *b, is_terminal_state, std::chrono::seconds(30)).state);
+  const std::string alpha_out =
+      alpha.output_path(on_alpha, a->native_id, false);
+  const std::string beta_out = beta.output_path(on_beta, b->native_id, false);
+  EXPECT_EQ((log_root() / "alpha/0/1.out").string(), alpha_out);
+  EXPECT_EQ((log_root() / "beta/0/1.out").string(), beta_out);
+  EXPECT_EQ("from-alpha\n", lowcarb::testing::read_file(alpha_out));
+  EXPECT_EQ("from-beta\n", lowcarb::testing::read_file(beta_out));
+}
+
+// The script's own #SBATCH --output is kept, and output_path() finds the
+// file Slurm wrote there (%j and %x expanded).
+TEST_F(SlurmIntegrationTest, KeepsTheScriptsOwnOutputAndFindsIt) {
+  const fs::path script = dir_ / "out.sh";
+  lowcarb::testing::write_file(
+      script.string(), "#!/bin/sh\n#SBATCH --output=mine-%x-%j.txt\necho hi\n");
+  SlurmExecutor executor(alpha_.config(), runner_, options());
+  LaunchSpec spec = shell_job("own-output", "", dir_);
+  spec.shell_command.clear();
+  spec.stdout_path.clear();
+  spec.sbatch_script = script.string();
+
+  auto handle = executor.start(spec, clock_.now());
+
+  ASSERT_OK(handle);
+  EXPECT_EQ(RunState::kSucceeded, wait_for(executor, *handle, is_terminal_state,
+                                           std::chrono::seconds(30))
+                                      .state);
+  const std::string path = executor.output_path(spec, handle->native_id, false);
+  EXPECT_EQ((dir_ / ("mine-own-output-" + handle->native_id + ".txt")).string(),
+            path);
+  EXPECT_EQ("hi\n", lowcarb::testing::read_file(path));
+}
+
+// The job's environment is the spec's, whatever its values hold, and
+// nothing of the daemon's (whose environment holds provider tokens).
+TEST_F(SlurmIntegrationTest, JobGetsExactlyItsEnvironmentCommasIncluded) {
+  ::setenv("LOWCARB_TEST_DAEMON_TOKEN", "token-of-the-daemon", 1);
+  SlurmExecutor executor(alpha_.config(), runner_, options());
+  auto spec = shell_job("env", "env > env.txt", dir_);
+  spec.env = {{"CUDA_VISIBLE_DEVICES", "0,1"},
+              {"GREETING", "hello, world; \"quoted\""},
+              {"PATH", "/usr/bin:/bin"}};
+
+  auto handle = executor.start(spec, clock_.now());
+  ::unsetenv("LOWCARB_TEST_DAEMON_TOKEN");
+
+  ASSERT_OK(handle);
+  EXPECT_EQ(RunState::kSucceeded, wait_for(executor, *handle, is_terminal_state,
+                                           std::chrono::seconds(30))
+                                      .state);
+  const std::string env = lowcarb::testing::read_file((dir_ / "env.txt"));
+  EXPECT_THAT(env, HasSubstr("\nCUDA_VISIBLE_DEVICES=0,1\n"));
+  EXPECT_THAT(env, HasSubstr("\nGREETING=hello, world; \"quoted\"\n"));
+  EXPECT_THAT(env, HasSubstr("\nLOWCARB_JOB_ID=env\n"));
+  EXPECT_THAT(env, Not(HasSubstr("token-of-the-daemon")));
+  EXPECT_THAT(env, Not(HasSubstr("HOME=/root")));
+}
+
+// Issue 11: as root, a job submitted for a real non-root user runs as that
+// user in Slurm (squeue %u) and on the node, and writes its output into
+// that user's directory.
+TEST_F(SlurmIntegrationTest, RootSubmitsJobsAsTheirOwner) {
+  auto user = test_user("lcslurm1");
+  ASSERT_TRUE(user.has_value()) << "could not create user lcslurm1";
+  SlurmExecutor executor(alpha_.config(), runner_, options());
+  auto spec = shell_job("owned", "id -un; id -u", dir_);
+  spec.stdout_path.clear();
+  spec.uid = user->first;
+  spec.gid = user->second;
+
+  auto handle = executor.start(spec, clock_.now() + std::chrono::seconds(4));
+
+  ASSERT_OK(handle);
+  Command owner;
+  owner.argv = {"squeue", "-h", "-j", handle->native_id, "-o", "%u"};
+  owner.env["SLURM_CONF"] = alpha_.config().slurm_conf;
+  auto listed = runner_.run(owner);
+  ASSERT_OK(listed);
+  EXPECT_EQ("lcslurm1", std::string(trim(listed->out)));
+  EXPECT_EQ(RunState::kSucceeded, wait_for(executor, *handle, is_terminal_state,
+                                           std::chrono::seconds(30))
+                                      .state);
+  const std::string out = executor.output_path(spec, handle->native_id, false);
+  EXPECT_EQ((log_root() / "alpha" / std::to_string(user->first) / "owned.out")
+                .string(),
+            out);
+  EXPECT_EQ(fmt::format("lcslurm1\n{}\n", user->first),
+            lowcarb::testing::read_file(out));
+  struct stat info {};
+  ASSERT_EQ(0, ::stat(out.c_str(), &info));
+  EXPECT_EQ(user->first, info.st_uid);
+}
+
+// A daemon restarted after a crash finds what it had submitted by the
+// comment tag (Executor::find, used by Scheduler::recover).
+TEST_F(SlurmIntegrationTest, FindAdoptsTheSubmissionOfACrashedDaemon) {
+  SlurmExecutor first(alpha_.config(), runner_, options());
+  auto handle = first.start(shell_job("crashed-7", "sleep 30", dir_),
+                            clock_.now() + std::chrono::hours(1));
+  ASSERT_OK(handle);
+
+  SlurmExecutor restarted(alpha_.config(), runner_, options());
+  auto found = restarted.find("crashed-7", 0);
+  auto other = restarted.find("crashed-77", 0);
+
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(*handle, **found);
+  ASSERT_OK(other);
+  EXPECT_FALSE(other->has_value());
   EXPECT_OK(restarted.cancel(*handle));
 }
 

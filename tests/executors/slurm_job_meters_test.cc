@@ -56,7 +56,7 @@ class SlurmJobMetersTest : public ::testing::Test {
   SlurmJobMetersTest()
       : proc_("/nonexistent-proc"),
         executor_(cluster(), runner_,
-                  executors::SlurmExecutorOptions{0, "root", ""}) {
+                  executors::SlurmExecutorOptions{0, "root", "", ""}) {
     hardware_.watts_per_core = kWattsPerCore;
     hardware_.memory_watts_per_gb = 0;
     job_.id = "j1";

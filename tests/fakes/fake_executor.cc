@@ -70,6 +70,24 @@ Status FakeExecutor::cancel(const executors::ExecutorHandle& handle) {
   return {};
 }
 
+Status FakeExecutor::hold(const executors::ExecutorHandle& handle) {
+  calls_.push_back({"hold", job_of(handle), {}});
+  auto& status = jobs_[job_of(handle)];
+  if (status.state != RunState::kPending) {
+    return tl::unexpected(
+        Error{ErrorCode::kConflict, "job is no longer pending"});
+  }
+  status.state = RunState::kPaused;  // As Slurm reports a held job.
+  return {};
+}
+
+Status FakeExecutor::release(const executors::ExecutorHandle& handle,
+                             TimePoint begin) {
+  calls_.push_back({"release", job_of(handle), begin});
+  jobs_[job_of(handle)].state = RunState::kPending;
+  return {};
+}
+
 Result<std::optional<executors::ExecutorHandle>> FakeExecutor::find(
     const std::string& job_id, int segment) {
   auto it = launched_segment_.find(job_id);

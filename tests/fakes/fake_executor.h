@@ -33,6 +33,9 @@ class FakeExecutor final : public executors::Executor {
       const executors::ExecutorHandle& handle,
       const executors::LaunchSpec& spec, executors::PauseMode mode) override;
   Status cancel(const executors::ExecutorHandle& handle) override;
+  Status hold(const executors::ExecutorHandle& handle) override;
+  Status release(const executors::ExecutorHandle& handle,
+                 TimePoint begin) override;
   Result<std::optional<executors::ExecutorHandle>> find(
       const std::string& job_id, int segment) override;
 
@@ -44,9 +47,10 @@ class FakeExecutor final : public executors::Executor {
   void add_launched(const std::string& job_id, int segment);
 
   struct Call {
-    std::string what;  // "start", "reschedule", "pause", "resume", "cancel"
+    std::string what;  // "start", "reschedule", "pause", "resume", "cancel",
+                       // "hold", "release"
     std::string job_id;
-    TimePoint at;  // begin time for start/reschedule
+    TimePoint at;  // begin time for start/reschedule/release
   };
   const std::vector<Call>& calls() const { return calls_; }
   int count(const std::string& what) const;

@@ -242,6 +242,94 @@ TEST_F(SchedulerTest, DeferringExecutorGetsTheJobAtOnceAndReplansMoveIt) {
   EXPECT_EQ(JobState::kRunning, scheduler.active_jobs().at(job.id).state);
 }
 
+TEST_F(SchedulerTest, PausedDeferredJobIsHeldOnItsBackendUntilResumed) {
+  fakes::FakeExecutor slurm("slurm:a", /*defers=*/true);
+  auto scheduler = make({{"slurm:a", &slurm}});
+  auto s = spec(hours(1), hours(8));
+  s.executor = "slurm:a";
+  auto job = *scheduler.submit(s, kMidnight);
+
+  ASSERT_OK(scheduler.pause(job.id, Requester{1000}, kMidnight));
+  EXPECT_EQ(1, slurm.count("hold", job.id));
+  ASSERT_OK(scheduler.resume(job.id, Requester{1000}, kMidnight + minutes(30)));
+  ASSERT_EQ(1, slurm.count("release", job.id));
+  // Released to begin at the re-planned start (the clean 03:00 hour).
+  EXPECT_EQ(kMidnight + hours(3), slurm.calls().back().at);
+
+  ASSERT_OK(scheduler.pause(job.id, Requester{1000}, kMidnight + minutes(40)));
+  EXPECT_EQ(2, slurm.count("hold", job.id));
+  // Past its latest safe start (06:50): a held job is not released behind
+  // the user's back.
+  const TimePoint late = kMidnight + hours(6) + minutes(55);
+  scheduler.tick(late);
+  EXPECT_EQ(0, slurm.count("reschedule", job.id));
+  EXPECT_EQ(1, slurm.count("release", job.id));
+
+  ASSERT_OK(scheduler.resume(job.id, Requester{1000}, late));
+  ASSERT_EQ(2, slurm.count("release", job.id));
+  EXPECT_EQ(late, slurm.calls().back().at);
+  EXPECT_EQ(JobState::kQueued, scheduler.active_jobs().at(job.id).state);
+}
+
+TEST_F(SchedulerTest, PauseOfADeferredJobThatStartedMeanwhileFailsAndKeepsIt) {
+  fakes::FakeExecutor slurm("slurm:a", /*defers=*/true);
+  auto scheduler = make({{"slurm:a", &slurm}});
+  auto s = spec(hours(1), hours(8));
+  s.executor = "slurm:a";
+  auto job = *scheduler.submit(s, kMidnight);
+  slurm.set_state(job.id, executors::RunState::kRunning);
+
+  auto paused = scheduler.pause(job.id, Requester{1000}, kMidnight);
+
+  ASSERT_FALSE(paused);
+  EXPECT_FALSE(scheduler.active_jobs().at(job.id).held);
+}
+
+TEST_F(SchedulerTest, SubmitFailsWhenTheDeferringBackendRefusesTheJob) {
+  fakes::FakeExecutor slurm("slurm:a", /*defers=*/true);
+  auto scheduler = make({{"slurm:a", &slurm}});
+  auto s = spec(hours(1), hours(8));
+  s.executor = "slurm:a";
+  slurm.fail_next_start(Error{ErrorCode::kInvalidArgument,
+                              "sbatch: error: invalid partition specified"});
+
+  auto job = scheduler.submit(s, kMidnight);
+
+  ASSERT_FALSE(job);
+  EXPECT_THAT(job.error().message, ::testing::HasSubstr("invalid partition"));
+  EXPECT_TRUE(scheduler.active_jobs().empty());
+}
+
+TEST_F(SchedulerTest, RecoveryAdoptsADeferredSubmissionInsteadOfResubmitting) {
+  fakes::FakeExecutor slurm("slurm:a", /*defers=*/true);
+  auto scheduler = make({{"slurm:a", &slurm}});
+  auto s = spec(hours(1), hours(8));
+  s.executor = "slurm:a";
+  auto job = *scheduler.submit(s, kMidnight);
+  // The crash: 'starting' written, sbatch done, the handle never stored.
+  auto stored = *store_.get(job.id);
+  stored.state = JobState::kStarting;
+  stored.handle.reset();
+  ASSERT_OK(store_.update(stored, kMidnight + minutes(1), "starting"));
+  slurm.add_launched(job.id, 0);
+  slurm.set_state(job.id, executors::RunState::kPending);  // Begins 03:00.
+
+  auto restarted = make({{"slurm:a", &slurm}});
+  ASSERT_OK(restarted.recover(kMidnight + minutes(2)));
+  restarted.tick(kMidnight + minutes(3));
+
+  EXPECT_EQ(1, slurm.count("start"));  // Only the one before the crash.
+  const Job& recovered = restarted.active_jobs().at(job.id);
+  EXPECT_EQ(JobState::kQueued, recovered.state);
+  ASSERT_TRUE(recovered.handle.has_value());
+  EXPECT_EQ(job.id + ":found", recovered.handle->native_id);
+  // Slurm starts it at its begin time; the scheduler notices.
+  slurm.set_state(job.id, executors::RunState::kRunning);
+  restarted.tick(kMidnight + hours(3));
+  EXPECT_EQ(JobState::kRunning, restarted.active_jobs().at(job.id).state);
+  EXPECT_EQ(1, slurm.count("start"));
+}
+
 TEST_F(SchedulerTest, HeldJobIsNotStartedUntilReleased) {
   auto scheduler = make();
   auto job = *scheduler.submit(spec(hours(1), hours(12)), kMidnight);
