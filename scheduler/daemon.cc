@@ -13,6 +13,7 @@
 
 #include "common/logging.h"
 #include "common/time_format.h"
+#include "scheduler/daemon_routes.h"
 
 namespace lowcarb::scheduler {
 namespace {
@@ -171,6 +172,8 @@ Status Daemon::start_servers() {
     self.uid = ::getuid();
     self.gid = ::getgid();
     self.user = "http";
+    http_options.extra_routes = make_daemon_routes(
+        [this]() -> App& { return *app_; }, clock_, handler, self);
     auto http = api::HttpServer::create(
         io_, http_options, handler,
         [this] { return service_->metrics_text(clock_.now()); }, self,

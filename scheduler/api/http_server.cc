@@ -228,6 +228,17 @@ class Session : public std::enable_shared_from_this<Session> {
         constant_time_equals(std::string_view(auth.data() + prefix.size(),
                                               auth.size() - prefix.size()),
                              shared_->options.token);
+    if (shared_->options.extra_routes) {
+      auto reply = shared_->options.extra_routes(
+          {std::string(request.method_string()), std::string(request.target()),
+           request.body(), authorized});
+      if (reply) {
+        respond(static_cast<http::status>(reply->status),
+                std::move(reply->body), reply->content_type.c_str(),
+                keep_alive);
+        return;
+      }
+    }
     if (!authorized) {
       shared_->on_rejected();
       logger()->info("refused {} {}: {} bearer token",

@@ -26,6 +26,7 @@
 
 #include "common/asio.h"
 #include "common/result.h"
+#include "scheduler/api/http_routes.h"
 #include "scheduler/api/unix_socket_server.h"
 
 namespace lowcarb::scheduler::api {
@@ -35,6 +36,9 @@ struct HttpServerOptions {
   std::string token;   // REQUIRES: not empty.
   size_t max_request_bytes = 1 << 20;
   std::chrono::milliseconds read_timeout{10000};
+  // Tried before the routes above (SDK routes, dashboard); see
+  // http_routes.h. Default: none.
+  HttpRouteHandler extra_routes;
 };
 
 struct ListenAddress {
