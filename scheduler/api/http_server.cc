@@ -306,7 +306,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     response->keep_alive(keep_alive);
     response->body() = std::move(body);
-    if (response->body().empty() || response->body().back() != '\n') {
+    // A 204 carries no body (Beast refuses to send one).
+    if (status != http::status::no_content &&
+        (response->body().empty() || response->body().back() != '\n')) {
       response->body() += '\n';
     }
     response->prepare_payload();

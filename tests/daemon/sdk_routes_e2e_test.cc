@@ -177,14 +177,14 @@ TEST_F(SdkRoutesE2eTest, PassesEveryConformanceVectorOverHttp) {
   EXPECT_EQ(23, checked);
 }
 
-// 5-minute values for westus and eastus on 2022-08-23 13:00..16:00, the
+// 5-minute values for lab-west and lab-east on 2022-08-23 13:00..16:00, the
 // period of the SDK quickstart's examples.
 std::string quickstart_csv() {
   std::string csv = "timestamp,zone,gco2_per_kwh\n";
   const TimePoint t0 = *parse_time("2022-08-23T13:00:00Z");
-  for (const char* zone : {"westus", "eastus"}) {
+  for (const char* zone : {"lab-west", "lab-east"}) {
     for (int i = 0; i < 36; ++i) {
-      const double value = std::string(zone) == "westus"
+      const double value = std::string(zone) == "lab-west"
                                ? 440.0 - (i == 20 ? 40 : 0)
                                : 420.0 + (i % 3);
       csv += fmt::format("{},{},{}\n",
@@ -196,7 +196,7 @@ std::string quickstart_csv() {
 }
 
 TEST_F(SdkRoutesE2eTest, AnswersTheRequestFormsOfSdkClients) {
-  start(quickstart_csv(), {"westus", "eastus"});
+  start(quickstart_csv(), {"lab-west", "lab-east"});
   std::istringstream lines(
       read_file(testdata("carbon-aware-sdk/client-requests.txt")));
   std::string line;
@@ -229,39 +229,39 @@ TEST_F(SdkRoutesE2eTest, AnswersTheRequestFormsOfSdkClients) {
   }
 
   EXPECT_EQ(7, sent);
-  // 14:00..14:30 holds 6 points per zone; westus's low point (14:40) is
-  // outside it, so eastus's two 420s win.
+  // 14:00..14:30 holds 6 points per zone; lab-west's low point (14:40) is
+  // outside it, so lab-east's two 420s win.
   const json best = json::parse(
-      get("/emissions/bylocations/best?location=eastus&location=westus"
+      get("/emissions/bylocations/best?location=lab-east&location=lab-west"
           "&time=2022-08-23T14%3A00&toTime=2022-08-23T14%3A30")
           .body);
   ASSERT_EQ(2u, best.size());
   EXPECT_EQ("2022-08-23T14:00:00+00:00", best[0].at("time"));
   EXPECT_EQ("2022-08-23T14:15:00+00:00", best[1].at("time"));
   for (const auto& point : best) {
-    EXPECT_EQ("eastus", point.at("location"));
+    EXPECT_EQ("lab-east", point.at("location"));
     EXPECT_EQ(420.0, point.at("rating").get<double>());
   }
-  const json both =
-      json::parse(get("/emissions/bylocations?location=eastus&location=westus"
-                      "&time=2022-08-23T14%3A00&toTime=2022-08-23T14%3A30")
-                      .body);
+  const json both = json::parse(
+      get("/emissions/bylocations?location=lab-east&location=lab-west"
+          "&time=2022-08-23T14%3A00&toTime=2022-08-23T14%3A30")
+          .body);
   EXPECT_EQ(12u, both.size());
   const json wide = json::parse(
-      get("/emissions/bylocations/best?location=eastus&location=westus"
+      get("/emissions/bylocations/best?location=lab-east&location=lab-west"
           "&time=2022-08-23T14:00:00Z&toTime=2022-08-23T15:00:00Z")
           .body);
   ASSERT_EQ(1u, wide.size());
-  EXPECT_EQ("westus", wide[0].at("location"));
+  EXPECT_EQ("lab-west", wide[0].at("location"));
   EXPECT_EQ("2022-08-23T14:40:00+00:00", wide[0].at("time"));
   EXPECT_EQ(400.0, wide[0].at("rating").get<double>());
 }
 
 TEST_F(SdkRoutesE2eTest, RefusesSdkRoutesWithoutTheToken) {
-  start(quickstart_csv(), {"westus"});
+  start(quickstart_csv(), {"lab-west"});
 
   HttpAnswer none =
-      http_request(port_, "GET", "/emissions/bylocation?location=westus", "");
+      http_request(port_, "GET", "/emissions/bylocation?location=lab-west", "");
 
   EXPECT_EQ(401, none.status);
   EXPECT_THAT(none.body, ::testing::Not(HasSubstr("rating")));
@@ -271,11 +271,11 @@ TEST_F(SdkRoutesE2eTest, RefusesSdkRoutesWithoutTheToken) {
 // pointed at the daemon: what it reads is the daemon's forecast.
 TEST_F(SdkRoutesE2eTest, CarbonAwareSdkProviderReadsTheDaemon) {
   const auto now = real_now();
-  start(intensity_csv(now, 24, {"westus", "eastus"},
+  start(intensity_csv(now, 24, {"lab-west", "lab-east"},
                       [](const std::string& zone, int hour) {
-                        return (zone == "westus" ? 300.0 : 100.0) + hour;
+                        return (zone == "lab-west" ? 300.0 : 100.0) + hour;
                       }),
-        {"westus", "eastus"});
+        {"lab-west", "lab-east"});
   forecast::CarbonAwareSdkOptions options;
   options.base_url = fmt::format("http://127.0.0.1:{}", port_);
   options.token = kToken;
@@ -284,14 +284,14 @@ TEST_F(SdkRoutesE2eTest, CarbonAwareSdkProviderReadsTheDaemon) {
   SystemClock clock;
   forecast::CarbonAwareSdkProvider client(options, http, clock);
 
-  auto series = client.forecasts({"westus", "eastus"}, now, 12h);
-  auto history =
-      client.history("eastus", std::chrono::floor<std::chrono::hours>(now) + 2h,
-                     std::chrono::floor<std::chrono::hours>(now) + 4h);
+  auto series = client.forecasts({"lab-west", "lab-east"}, now, 12h);
+  auto history = client.history(
+      "lab-east", std::chrono::floor<std::chrono::hours>(now) + 2h,
+      std::chrono::floor<std::chrono::hours>(now) + 4h);
 
   ASSERT_OK(series);
   ASSERT_EQ(2u, series->size());
-  EXPECT_EQ("westus", (*series)[0].zone);
+  EXPECT_EQ("lab-west", (*series)[0].zone);
   ASSERT_FALSE((*series)[0].empty());
   const auto& first = (*series)[0].points.front();
   EXPECT_EQ(std::chrono::floor<std::chrono::hours>(now), first.start);

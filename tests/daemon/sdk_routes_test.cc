@@ -41,7 +41,7 @@ class SdkRoutesTest : public ::testing::Test {
 
 TEST(HttpRoutesTest, DecodesRepeatedAndEscapedParameters) {
   auto t = parse_route_target(
-      "/emissions/bylocations/?location=a&Location=b&time=2022-08-23T14%3A00"
+      "/emissions/bylocations/?location=a&location=b&time=2022-08-23T14%3A00"
       "&x=a+b&bad=%zz&flag");
 
   EXPECT_EQ("/emissions/bylocations", t.path);

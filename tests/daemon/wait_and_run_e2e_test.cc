@@ -40,9 +40,12 @@ class WaitAndRunE2eTest : public ::testing::Test {
                                }
                                return hour < 2 ? 500.0 : 80.0;
                              }));
-    // No state_dir: the user's default (XDG_STATE_HOME, set per test).
+    // The user's state directory is the configured one (without a
+    // state_dir key: /var/lib/lowcarb as root, else under XDG_STATE_HOME);
+    // tests name it so they never touch the machine's.
     write_file(dir_.file("lowcarb.yaml"),
                fmt::format(R"(
+state_dir: {}
 providers:
   testfile:
     type: file
@@ -57,7 +60,7 @@ zones:
 daemon:
   poll_period: 1s
 )",
-                           dir_.file("intensity.csv")));
+                           user_state_dir(), dir_.file("intensity.csv")));
     env_ = {{"XDG_STATE_HOME", dir_.file("xdg")},
             {"HOME", dir_.file("home")},
             {"LOWCARB_SOCKET", ""}};
