@@ -16,6 +16,7 @@
 #include "common/time_format.h"
 #include "scheduler/api/http_tokens.h"
 #include "scheduler/api/protocol.h"
+#include "scheduler/daemon_routes.h"
 
 namespace lowcarb::scheduler {
 namespace {
@@ -208,6 +209,8 @@ Status Daemon::start_servers() {
     http_options.tokens = std::move(*tokens);
     http_options.max_request_bytes = app_->config().daemon.max_request_bytes;
     http_options.read_timeout = options_.read_timeout;
+    http_options.extra_routes =
+        make_daemon_routes([this]() -> App& { return *app_; }, clock_, handler);
     auto http = api::HttpServer::create(
         io_, http_options, handler,
         [this](const api::Peer& peer) {

@@ -256,7 +256,19 @@ class Session : public std::enable_shared_from_this<Session> {
             ? shared_->authenticate(std::string_view(
                   auth.data() + prefix.size(), auth.size() - prefix.size()))
             : nullptr;
-    if (peer == nullptr) {
+    const bool authorized = peer != nullptr;
+    if (shared_->options.extra_routes) {
+      auto reply = shared_->options.extra_routes(
+          {std::string(request.method_string()), std::string(request.target()),
+           request.body(), authorized, peer});
+      if (reply) {
+        respond(static_cast<http::status>(reply->status),
+                std::move(reply->body), reply->content_type.c_str(),
+                keep_alive);
+        return;
+      }
+    }
+    if (!authorized) {
       shared_->on_rejected();
       logger()->info("refused {} {}: {} bearer token",
                      std::string(request.method_string()),
@@ -324,7 +336,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     response->keep_alive(keep_alive);
     response->body() = std::move(body);
-    if (response->body().empty() || response->body().back() != '\n') {
+    // A 204 carries no body (Beast refuses to send one).
+    if (status != http::status::no_content &&
+        (response->body().empty() || response->body().back() != '\n')) {
       response->body() += '\n';
     }
     response->prepare_payload();

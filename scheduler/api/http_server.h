@@ -32,6 +32,7 @@
 
 #include "common/asio.h"
 #include "common/result.h"
+#include "scheduler/api/http_routes.h"
 #include "scheduler/api/unix_socket_server.h"
 
 namespace lowcarb::scheduler::api {
@@ -47,6 +48,9 @@ struct HttpServerOptions {
   std::vector<HttpToken> tokens;  // REQUIRES: at least one, all distinct.
   size_t max_request_bytes = 1 << 20;
   std::chrono::milliseconds read_timeout{10000};
+  // Tried before the routes above (SDK routes, dashboard); see
+  // http_routes.h. Default: none.
+  HttpRouteHandler extra_routes;
 };
 
 struct ListenAddress {

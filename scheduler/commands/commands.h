@@ -22,6 +22,7 @@ void add_pause_command(CLI::App& app, CliContext& context);
 void add_resume_command(CLI::App& app, CliContext& context);
 void add_logs_command(CLI::App& app, CliContext& context);
 void add_run_command(CLI::App& app, CliContext& context);
+void add_wait_command(CLI::App& app, CliContext& context);
 void add_report_command(CLI::App& app, CliContext& context);
 
 }  // namespace lowcarb::scheduler

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // `lowcarb run [plan options] -- COMMAND`: no daemon needed. Builds an App in
-// a temporary state directory (or --state-dir), submits one job, waits for
+// the user's state directory (the configured one, or --state-dir; with
+// --ephemeral a temporary one, removed afterwards) so `lowcarb report` shows
+// the job's ledger later; submits one job, waits for
 // its planned start showing a countdown, runs it through the local executor
 // with its output copied to this terminal, and prints its report line
 // (energy, emissions, savings). Ctrl-C cancels the job.
@@ -30,6 +32,7 @@
 #include "scheduler/app.h"
 #include "scheduler/commands/commands.h"
 #include "scheduler/commands/daemon_client.h"
+#include "scheduler/state_lock.h"
 
 extern char** environ;
 
@@ -54,6 +57,7 @@ struct RunArgs {
   std::string hardware;
   std::optional<double> threshold;
   std::string state_dir;
+  bool ephemeral = false;
   bool json = false;
   bool quiet = false;
   std::vector<std::string> command;
@@ -149,7 +153,8 @@ void run_run(const RunArgs& args, CliContext& context) {
     return;
   }
   config::Config config = *loaded;
-  bool temporary = args.state_dir.empty();
+  const bool temporary = args.ephemeral;
+  std::unique_ptr<StateLock> lock;
   if (temporary) {
     std::string pattern =
         (std::filesystem::temp_directory_path(ec) / "lowcarb-run-XXXXXX")
@@ -161,7 +166,23 @@ void run_run(const RunArgs& args, CliContext& context) {
     }
     config.state_dir = pattern;
   } else {
-    config.state_dir = args.state_dir;
+    if (!args.state_dir.empty()) {
+      config.state_dir = args.state_dir;
+    }
+    // One owner per state directory: a daemon there would adopt (or be
+    // confused by) this process's job.
+    auto locked = StateLock::acquire(config.state_dir);
+    if (!locked) {
+      context.fail(kCommand,
+                   locked.error().code == ErrorCode::kConflict
+                       ? locked.error().message +
+                             "; submit through the daemon (lowcarb submit) "
+                             "or run with --ephemeral or another --state-dir"
+                       : locked.error().message,
+                   kExitFailure);
+      return;
+    }
+    lock = std::move(*locked);
   }
   struct Cleanup {
     std::string dir;
@@ -301,6 +322,12 @@ void run_run(const RunArgs& args, CliContext& context) {
         id, to_string(job->state), format_duration(job->run_time),
         sums.joules / 3.6e6, format_kg(sums.grams / 1000),
         format_kg(sums.saved_grams() / 1000), saved_percent);
+    if (!temporary) {
+      context.err << fmt::format(
+          "lowcarb run: ledger kept in {}/lowcarb.db (lowcarb report{})\n",
+          config.state_dir,
+          args.state_dir.empty() ? "" : " --state-dir " + args.state_dir);
+    }
   }
   if (cancelled) {
     context.exit_code = kExitInterrupted;
@@ -335,9 +362,14 @@ void add_run_command(CLI::App& app, CliContext& context) {
       ->excludes(power);
   sub->add_option("--threshold", args->threshold,
                   "Start at once if the intensity is at or below G gCO2eq/kWh");
-  sub->add_option("--state-dir", args->state_dir,
-                  "Keep state here (default: a temporary directory, removed "
-                  "afterwards)");
+  auto* state_dir = sub->add_option(
+      "--state-dir", args->state_dir,
+      "Keep state here (default: the configured state_dir, which `lowcarb "
+      "report` reads)");
+  sub->add_flag("--ephemeral", args->ephemeral,
+                "Keep state in a temporary directory, removed afterwards "
+                "(the job is not in `lowcarb report`)")
+      ->excludes(state_dir);
   sub->add_flag("--json", args->json, "Print the finished job as JSON");
   sub->add_flag("--quiet,-q", args->quiet, "No progress or report lines");
   sub->add_option("command", args->command, "-- COMMAND [ARGS...]");
