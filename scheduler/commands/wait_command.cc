@@ -105,6 +105,9 @@ bool wait_through_daemon(const WaitArgs& args, const std::string& socket,
   }
   std::error_code ec;
   request["working_dir"] = std::filesystem::current_path(ec).string();
+  // Installed before the submit, so an interrupt from here on cancels the
+  // placeholder rather than leaving it queued.
+  InterruptGuard guard;
   auto job = (*client)->call(request);
   if (!job) {
     context.fail(kCommand, job.error().message,
@@ -118,7 +121,6 @@ bool wait_through_daemon(const WaitArgs& args, const std::string& socket,
     context.err << "lowcarb wait: job " << id
                 << " (via the daemon): " << plan_summary(*job) << "\n";
   }
-  InterruptGuard guard;
   while (true) {
     if (g_interrupted) {
       (void)(*client)->call({{"op", "cancel"}, {"id", id}});

@@ -2,6 +2,10 @@
 // `lowcarb wait` (through the real daemon and planning locally, with a
 // scaled clock) and `lowcarb run` keeping its ledger in the user's state
 // directory so `lowcarb report` shows it.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -205,6 +209,51 @@ TEST_F(WaitAndRunE2eTest, RunRefusesAStateDirADaemonOwns) {
   EXPECT_EQ(1, run.status);
   EXPECT_THAT(run.err, HasSubstr("lowcarb submit"));
   EXPECT_THAT(run.err, HasSubstr("--ephemeral"));
+}
+
+TEST_F(WaitAndRunE2eTest, InterruptedWaitExits130AndCancelsItsPlaceholder) {
+  start_daemon(dir_.file("state"));
+  const std::string config = dir_.file("lowcarb.yaml");
+  const std::string socket = dir_.file("run/lowcarb.sock");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl(LOWCARB_BINARY, LOWCARB_BINARY, "--config", config.c_str(), "wait",
+            "--socket", socket.c_str(), "--duration", "1h", "--deadline",
+            "+40h", "--earliest", "+30h", "-q", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  // The placeholder is queued (30 scheduled hours = 30 real seconds away).
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto jobs = daemon_->call({{"op", "list"}});
+        return jobs && (*jobs)["jobs"].size() == 1;
+      },
+      std::chrono::seconds(10)));
+
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(130, WEXITSTATUS(status));
+  auto jobs = daemon_->call({{"op", "list"}, {"all", true}});
+  ASSERT_OK(jobs);
+  ASSERT_EQ(1u, (*jobs)["jobs"].size());
+  EXPECT_EQ("cancelled", (*jobs)["jobs"][0]["state"]);
+}
+
+TEST_F(WaitAndRunE2eTest, WaitLocalIgnoresARunningDaemon) {
+  start_daemon(user_state_dir());
+
+  CliRun wait = lowcarb({"wait", "--local", "--duration", "1h", "--deadline",
+                         "+12h", "--zone", "FR"});
+
+  ASSERT_EQ(0, wait.status) << wait.err;
+  EXPECT_THAT(wait.err, HasSubstr("planned locally"));
+  auto jobs = daemon_->call({{"op", "list"}, {"all", true}});
+  ASSERT_OK(jobs);
+  EXPECT_EQ(0u, (*jobs)["jobs"].size());
 }
 
 }  // namespace
