@@ -38,7 +38,8 @@ std::chrono::sys_seconds real_now() {
 // developers' daemons run on this host at once).
 class Instance {
  public:
-  Instance() {
+  // `extra`: more top-level configuration (YAML).
+  explicit Instance(const std::string& extra = "") {
     write_file(
         dir_.file("intensity.csv"),
         intensity_csv(real_now(), 72, {"DE", "FR"},
@@ -68,8 +69,9 @@ planner:
 daemon:
   poll_period: 1s
   sample_period: 3s
+{}
 )",
-                           dir_.file("intensity.csv")));
+                           dir_.file("intensity.csv"), extra));
     std::filesystem::create_directories(dir_.file("work"));
     DaemonLaunch launch;
     launch.config_path = dir_.file("lowcarb.yaml");
@@ -278,6 +280,56 @@ TEST(DaemonRestartTest, TheCliRetriesASubmitUntilTheDaemonAnswers) {
   json all = instance.call({{"op", "list"}, {"all", true}});
   ASSERT_EQ(1u, all["jobs"].size());
   EXPECT_EQ(all["jobs"][0]["id"].get<std::string>() + "\n", run.out);
+}
+
+// kill_on_overrun counts running time only: a job paused (SIGSTOP) far
+// longer than its overrun limit is not killed and finishes after resume; a
+// job that really runs past it is.
+TEST(DaemonOverrunTest, APausedJobIsNeverKilledAsOverrunButARunawayIs) {
+  Instance instance(R"(executors:
+  local:
+    pause_mode: stop
+    overrun_factor: 2
+    kill_on_overrun: yes)");
+  instance.start();
+  auto job = [&](const std::string& seconds) {
+    return json{{"op", "submit"},
+                {"argv", {"sleep", seconds}},
+                {"duration", 3},  // Overrun after 6 s of running.
+                {"interruptible", true},
+                {"zones", {"FR"}},
+                {"working_dir", instance.work()},
+                {"deadline", "+12h"}};
+  };
+  json paused = instance.call(job("4"));
+  json runaway = instance.call(job("60"));
+  const std::string paused_id = paused["id"];
+  const std::string runaway_id = runaway["id"];
+  ASSERT_TRUE(instance.reaches(paused_id, "running"))
+      << instance.daemon().log();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  json held = instance.call({{"op", "pause"}, {"id", paused_id}});
+  EXPECT_EQ("paused", held["state"]);
+
+  // The runaway is killed as overrun meanwhile; the paused job stays.
+  ASSERT_TRUE(instance.reaches(runaway_id, "cancelled"))
+      << instance.daemon().log();
+  EXPECT_NE(std::string::npos,
+            instance.call({{"op", "show"}, {"id", runaway_id}})["message"]
+                .get<std::string>()
+                .find("overrun"));
+  std::this_thread::sleep_for(std::chrono::seconds(4));  // 1 + 10 s wall.
+  EXPECT_EQ("paused",
+            instance.call({{"op", "show"}, {"id", paused_id}})["state"]);
+
+  json resumed = instance.call({{"op", "resume"}, {"id", paused_id}});
+  EXPECT_EQ("running", resumed["state"]);
+  ASSERT_TRUE(instance.reaches(paused_id, "succeeded"))
+      << instance.daemon().log();
+  // An overrun report for the runaway, none for the paused job.
+  const std::string log = instance.daemon().log();
+  EXPECT_EQ(std::string::npos, log.find("job " + paused_id + ": overrun"))
+      << log;
 }
 
 }  // namespace
