@@ -384,12 +384,16 @@ TEST_F(SlurmDaemonTest, DaemonKilledWhileSbatchIsInFlightAdoptsTheJob) {
   const bool in_flight =
       wait_until([&] { return fs::exists(marker); }, std::chrono::seconds(30));
   second_->kill_hard();
-  submitter.join();
-  ASSERT_TRUE(in_flight) << second_->log();
 
+  // The restart comes before the client gives up: `lowcarb submit` retries
+  // an unanswered submit with the same request id (about 15 s in all), and
+  // the job must still be running when it is listed below.
   write_config("");
   daemon_ = std::make_unique<DaemonProcess>(launch());
-  ASSERT_TRUE(daemon_->start(why)) << why;
+  const bool restarted = daemon_->start(why);
+  submitter.join();
+  ASSERT_TRUE(in_flight) << second_->log();
+  ASSERT_TRUE(restarted) << why;
   auto listed = daemon_->call({{"op", "list"}});
   ASSERT_OK(listed);
   ASSERT_EQ(1u, (*listed)["jobs"].size()) << listed->dump();
