@@ -375,8 +375,9 @@ void add_forecast_command(CLI::App& app, CliContext& context) {
       [&context, import_args] { run_import(context, *import_args);
 });
 
-command->callback([&context, args, import] {
-  if (import->parsed()) {
+auto* backtest = add_forecast_backtest_command(*command, context);
+command->callback([&context, args, import, backtest] {
+  if (import->parsed() || backtest->parsed()) {
     return;
   }
   run_forecast(context, *args);
