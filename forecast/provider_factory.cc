@@ -7,8 +7,8 @@
 
 #include "common/strings.h"
 #include "common/time_format.h"
+#include "forecast/ensemble_forecaster.h"
 #include "forecast/forecast_cache.h"
-#include "forecast/history_forecaster.h"
 #include "forecast/intensity_file.h"
 #include "forecast/profile_provider.h"
 #include "forecast/static_provider.h"
@@ -184,10 +184,10 @@ Result<std::unique_ptr<ForecastService>> make_forecast_service(
       SignalKind preferred = comparison;
       preferred.horizon = Horizon::kObserved;
       if (service->history_store_) {
-        provider = std::make_unique<HistoryForecaster>(*service->history_store_,
-                                                       preferred);
+        provider = std::make_unique<EnsembleForecaster>(
+            *service->history_store_, preferred);
       } else {
-        provider = HistoryForecaster::from_series({});
+        provider = EnsembleForecaster::from_series({});
       }
     } else if (pc.type == "file") {
       if (pc.path.empty()) {

@@ -17,6 +17,7 @@
 #include "executors/posix_process_spawner.h"
 #include "executors/proc_stat.h"
 #include "executors/slurm_executor.h"
+#include "forecast/forecast_archive.h"
 #include "forecast/provider_factory.h"
 #include "scheduler/intensity_history.h"
 #include "scheduler/job_meters.h"
@@ -26,16 +27,29 @@
 namespace lowcarb::scheduler {
 namespace {
 
-// Owns the forecast service behind the ForecastProvider the scheduler uses.
+// Owns the forecast service behind the ForecastProvider the scheduler uses,
+// and stores every forecast it serves in the forecast archive (scored by
+// `lowcarb forecast --accuracy`) when there is one.
 class ServiceChain final : public forecast::ForecastProvider {
  public:
-  explicit ServiceChain(std::unique_ptr<forecast::ForecastService> service)
-      : service_(std::move(service)) {}
+  ServiceChain(std::unique_ptr<forecast::ForecastService> service,
+               std::unique_ptr<forecast::ForecastArchive> archive)
+      : service_(std::move(service)), archive_(std::move(archive)) {}
   std::string name() const override { return service_->chain().name(); }
   Result<forecast::IntensitySeries> forecast(const std::string& zone,
                                              TimePoint now,
                                              Duration horizon) override {
-    return service_->chain().forecast(zone, now, horizon);
+    auto series = service_->chain().forecast(zone, now, horizon);
+    if (series && archive_) {
+      forecast::IntensitySeries named = *series;
+      named.zone = zone;
+      if (auto recorded = archive_->record(named); !recorded) {
+        get_logger("forecast")
+            ->warn("storing the forecast of {}: {}", zone,
+                   redact(recorded.error().message));
+      }
+    }
+    return series;
   }
   Result<forecast::IntensitySeries> history(const std::string& zone,
                                             TimePoint from,
@@ -46,6 +60,7 @@ class ServiceChain final : public forecast::ForecastProvider {
 
  private:
   std::unique_ptr<forecast::ForecastService> service_;
+  std::unique_ptr<forecast::ForecastArchive> archive_;
 };
 
 }  // namespace
@@ -122,7 +137,12 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
     return make_error(service.error());
   }
   auto* observed = (*service)->history_store();
-  auto chain = std::make_unique<ServiceChain>(std::move(*service));
+  auto archive = forecast::ForecastArchive::open(*app->db_);
+  if (!archive) {
+    return make_error(archive.error());
+  }
+  auto chain =
+      std::make_unique<ServiceChain>(std::move(*service), std::move(*archive));
   auto* chain_ptr = chain.get();
   app->forecasts_ = std::move(chain);
 

@@ -11,6 +11,9 @@ void add_config_command(CLI::App& app, CliContext& context);
 void add_exec_wrapper_command(CLI::App& app, CliContext& context);
 void add_plan_command(CLI::App& app, CliContext& context);
 void add_forecast_command(CLI::App& app, CliContext& context);
+// `forecast backtest`, registered on the `forecast` subcommand.
+CLI::App* add_forecast_backtest_command(CLI::App& forecast,
+                                        CliContext& context);
 void add_simulate_command(CLI::App& app, CliContext& context);
 // Daemon and its clients (helper-8).
 void add_daemon_command(CLI::App& app, CliContext& context);

@@ -4,6 +4,7 @@
 // canonical CSV; and `lowcarb forecast import FILE`, which stores observed
 // values in the state database for the history forecaster.
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "common/strings.h"
 #include "common/time_format.h"
 #include "data/catalogue.h"
+#include "forecast/forecast_archive.h"
 #include "forecast/history_store.h"
 #include "forecast/intensity_file.h"
 #include "forecast/provider_factory.h"
@@ -38,6 +40,7 @@ struct ForecastArgs {
   std::string window = "1h";
   bool json = false;
   bool csv = false;
+  bool accuracy = false;
   std::string now;
 };
 
@@ -175,9 +178,20 @@ void print_text(std::ostream& out, const std::vector<ZoneResult>& results,
   }
 }
 
+void run_accuracy(CliContext& context, const config::Config& config,
+                  std::vector<std::string> zones, bool json);
+
 void run_forecast(CliContext& context, const ForecastArgs& args) {
   const auto* config = context.config();
   if (config == nullptr) {
+    return;
+  }
+  if (args.accuracy) {
+    std::vector<std::string> zones;
+    for (const auto& zone : args.zones) {
+      zones.push_back(canonical_zone(*config, zone));
+    }
+    run_accuracy(context, *config, zones, args.json);
     return;
   }
   TimePoint now = context.clock.now();
@@ -275,6 +289,75 @@ void run_forecast(CliContext& context, const ForecastArgs& args) {
   }
 }
 
+// `lowcarb forecast --accuracy`: the stored forecasts of `zones` (default:
+// every zone with stored forecasts) scored against stored observations.
+void run_accuracy(CliContext& context, const config::Config& config,
+                  std::vector<std::string> zones, bool json) {
+  auto db = open_state_db(config);
+  if (!db) {
+    context.fail(kCommand, db.error().message);
+    return;
+  }
+  auto archive = forecast::ForecastArchive::open(**db);
+  if (!archive) {
+    context.fail(kCommand, archive.error().message);
+    return;
+  }
+  if (zones.empty()) {
+    auto stored = (*archive)->zones();
+    if (!stored) {
+      context.fail(kCommand, stored.error().message);
+      return;
+    }
+    zones = *stored;
+  }
+  auto percent = [](double fraction) {
+    return std::isnan(fraction) ? std::string("-")
+                                : fmt::format("{:.1f}%", 100 * fraction);
+  };
+  auto number = [](double value) {
+    return std::isnan(value) ? nlohmann::ordered_json(nullptr)
+                             : nlohmann::ordered_json(value);
+  };
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const auto& zone : zones) {
+    auto rows = (*archive)->accuracy(zone);
+    if (!rows) {
+      context.fail(kCommand, rows.error().message);
+      return;
+    }
+    if (json) {
+      nlohmann::ordered_json scores = nlohmann::ordered_json::array();
+      for (const auto& row : *rows) {
+        scores.push_back({{"provider", row.provider},
+                          {"day", row.day},
+                          {"points", row.points},
+                          {"mape", number(row.mape)},
+                          {"wape", number(row.wape)}});
+      }
+      list.push_back({{"zone", zone}, {"scores", scores}});
+      continue;
+    }
+    context.out << fmt::format(
+        "{}: stored forecasts scored against stored observations\n", zone);
+    if (rows->empty()) {
+      context.out << "  nothing to score yet (no stored forecast has an "
+                     "observation of the same interval)\n";
+      continue;
+    }
+    context.out << fmt::format("  {:<20}{:>6}{:>9}{:>9}{:>9}\n", "provider",
+                               "lead", "points", "MAPE", "WAPE");
+    for (const auto& row : *rows) {
+      context.out << fmt::format("  {:<20}{:>6}{:>9}{:>9}{:>9}\n", row.provider,
+                                 fmt::format("day {}", row.day), row.points,
+                                 percent(row.mape), percent(row.wape));
+    }
+  }
+  if (json) {
+    context.out << nlohmann::ordered_json{{"zones", list}}.dump(2) << "\n";
+  }
+}
+
 void run_import(CliContext& context, const ImportArgs& args) {
   const auto* config = context.config();
   if (config == nullptr) {
@@ -348,6 +431,9 @@ void add_forecast_command(CLI::App& app, CliContext& context) {
       ->add_flag("--csv", args->csv,
                  "Print canonical CSV (timestamp,zone,gco2_per_kwh)")
       ->excludes(json);
+  command->add_flag("--accuracy", args->accuracy,
+                    "Score the stored forecasts the daemon fetched against "
+                    "stored observations, per provider and lead day");
   command->add_option("--now", args->now,
                       "Pretend it is this time (ISO 8601 with offset, or "
                       "+DUR/-DUR)");
@@ -375,8 +461,9 @@ void add_forecast_command(CLI::App& app, CliContext& context) {
       [&context, import_args] { run_import(context, *import_args);
 });
 
-command->callback([&context, args, import] {
-  if (import->parsed()) {
+auto* backtest = add_forecast_backtest_command(*command, context);
+command->callback([&context, args, import, backtest] {
+  if (import->parsed() || backtest->parsed()) {
     return;
   }
   run_forecast(context, *args);

@@ -95,7 +95,7 @@ TraceForecastProvider::TraceForecastProvider(const TraceIntensityHistory& trace,
     for (const auto& zone : trace_.zones()) {
       observed.push_back(*trace_.series(zone));
     }
-    history_ = forecast::HistoryForecaster::from_series(observed);
+    history_ = forecast::EnsembleForecaster::from_series(observed);
   }
   if (spec_.mode == ForecastMode::kNoisyAbsolute) {
     for (const auto& zone : trace_.zones()) {

@@ -12,9 +12,10 @@
 //               _apply_error): the actual value plus σ·m·z, m the zone's mean
 //               over the whole trace, z drawn from (seed, zone, point start)
 //               only, i.e. one fixed noisy series per seed, not clamped;
-//   - history:  the production HistoryForecaster (seasonal naive) over the
-//               trace; it reads only values whose interval has ended by
-//               `now`, so it never sees the future.
+//   - history:  the production EnsembleForecaster (daily + weekly profile
+//               with a fitted per-lead deviation term) over the trace; it
+//               reads only values whose interval has ended by `now`, so it
+//               never sees the future.
 // Not thread-safe (the history forecaster caches models).
 #pragma once
 
@@ -24,8 +25,8 @@
 #include <string>
 #include <string_view>
 
+#include "forecast/ensemble_forecaster.h"
 #include "forecast/forecast_provider.h"
-#include "forecast/history_forecaster.h"
 #include "scheduler/simulation/trace_intensity_history.h"
 
 namespace lowcarb::scheduler::simulation {
@@ -74,7 +75,7 @@ class TraceForecastProvider final : public forecast::ForecastProvider {
  private:
   const TraceIntensityHistory& trace_;
   ForecastSpec spec_;
-  std::unique_ptr<forecast::HistoryForecaster> history_;
+  std::unique_ptr<forecast::EnsembleForecaster> history_;
   std::map<std::string, double> zone_means_;  // kNoisyAbsolute.
 };
 

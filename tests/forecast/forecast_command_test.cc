@@ -9,7 +9,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/sqlite_database.h"
 #include "common/time_format.h"
+#include "forecast/forecast_archive.h"
 #include "scheduler/cli.h"
 #include "tests/fakes/test_support.h"
 
@@ -182,6 +184,51 @@ TEST_F(ForecastCommandTest, BadWindowIsAUsageError) {
 
   EXPECT_EQ(kExitUsage, code);
   EXPECT_THAT(err_.str(), HasSubstr("--window: expected a positive duration"));
+}
+
+// A forecast stored as the daemon stores it, scored once observations of
+// the same hours are imported.
+TEST_F(ForecastCommandTest, AccuracyScoresStoredForecastsAgainstImports) {
+  const TimePoint issued = *parse_time("2026-11-20T00:00:00Z");
+  {
+    ASSERT_EQ(0, run({"forecast", "--accuracy"})) << err_.str();
+    auto db = *Database::open(dir_.file("state") + "/lowcarb.db");
+    auto archive = *forecast::ForecastArchive::open(*db);
+    forecast::IntensitySeries series;
+    series.zone = "DE";
+    series.provider = "electricitymaps";
+    series.generated_at = issued;
+    for (int h = 0; h < 30; ++h) {
+      series.points.push_back({issued + std::chrono::hours(h),
+                               issued + std::chrono::hours(h + 1), 120.0});
+    }
+    ASSERT_OK(archive->record(series));
+  }
+  EXPECT_EQ(0, run({"forecast", "--accuracy", "--zone", "de"}));
+  EXPECT_THAT(out_.str(), HasSubstr("nothing to score yet"));
+
+  std::string csv = "timestamp,zone,gco2_per_kwh\n";
+  for (int h = 0; h < 30; ++h) {
+    csv += format_utc(issued + std::chrono::hours(h)) + ",DE,100\n";
+  }
+  const std::string file = dir_.file("observed.csv");
+  lowcarb::testing::write_file(file, csv);
+  ASSERT_EQ(0, run({"forecast", "import", file})) << err_.str();
+
+  ASSERT_EQ(0, run({"forecast", "--accuracy", "--zone", "DE"})) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("electricitymaps"));
+  EXPECT_THAT(out_.str(), HasSubstr("day 1"));
+  EXPECT_THAT(out_.str(), HasSubstr("20.0%"));
+
+  ASSERT_EQ(0, run({"forecast", "--accuracy", "--json"})) << err_.str();
+  auto doc = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(1u, doc.at("zones").size());
+  const auto& scores = doc["zones"][0].at("scores");
+  ASSERT_EQ(2u, scores.size());
+  EXPECT_EQ(24, scores[0].at("points"));
+  EXPECT_NEAR(0.2, scores[0].at("wape").get<double>(), 1e-12);
+  EXPECT_EQ(2, scores[1].at("day"));
+  EXPECT_EQ(6, scores[1].at("points"));
 }
 
 }  // namespace

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+// A forecast from observations alone that beats seasonal naive (see
+// EVALUATION.md, "Backtest"). Three parts, each fitted on the zone's own
+// past:
+//   1. a daily profile: the weighted mean of the same hour on the previous
+//      `profile_days` days that are known at `now` (as seasonal naive);
+//   2. a weekly correction: the mean error of that profile at the same hour
+//      of the week over the previous `weekly_weeks` weeks (weekday/weekend
+//      shape);
+//   3. a per-lead linear correction of the recent deviation: for every lead
+//      time h, coefficients b1(h), b2(h) fitted by ridge least squares over
+//      the last `fit_days` days of issue times whose target is known, map
+//      the last hour's profile error and the mean error of the last 24 h to
+//      the error at lead h. The deviation so decays with lead time at the
+//      rate the zone's history shows.
+// Only values known at `now` are read: a grid step counts once every point
+// overlapping it has ended at or before `now` (and every earlier step too).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "forecast/forecast_provider.h"
+#include "forecast/history_store.h"
+
+namespace lowcarb::forecast {
+
+struct EnsembleOptions {
+  // Grid of the model and the forecast points. REQUIRES: divides a day.
+  Duration step{3600};  // Default: 1 h.
+  // Earlier days in the daily profile, and the weight of each earlier day
+  // relative to the next newer one.
+  int profile_days = 7;
+  double day_decay = 0.8;
+  // Weeks in the weekly correction (0 = off) and its scale: 1 recovers an
+  // exact weekly pattern, but on real grids the mean of four weeks' errors
+  // is mostly noise; 0.25 was best in the 2022 backtest (EVALUATION.md).
+  int weekly_weeks = 4;
+  double weekly_weight = 0.25;
+  // Issue days the per-lead correction is fitted on; 0 = off.
+  int fit_days = 56;
+  double ridge = 0.05;    // Ridge penalty relative to the features' variance.
+  int max_lead_days = 7;  // Leads fitted: up to this many days (longer
+                          // leads reuse the last day's coefficients).
+  // Less known history than this before `now` is kNotFound.
+  Duration min_history{24 * 3600};  // Default: 24 h.
+
+  // The history a forecast for `horizon` reads before `now`.
+  Duration lookback(Duration horizon) const;
+};
+
+// One zone's observations on a regular grid with every derived series
+// precomputed, asked for many forecasts at different `now`s. Immutable after
+// construction; thread-safe. Building costs O(n x (profile_days + fit_days x
+// max_lead_days x steps per day / steps per day)), about 0.1 s for a year.
+class EnsembleModel {
+ public:
+  EnsembleModel(const IntensitySeries& observed,
+                const EnsembleOptions& options);
+
+  // The forecast for [the step containing `now`, now + horizon): points of
+  // options.step, null where no earlier day has a value. kNotFound when less
+  // than options.min_history of values is known at `now`. O(horizon / step);
+  // reads no value whose interval ends after `now`.
+  Result<IntensitySeries> forecast(TimePoint now, Duration horizon) const;
+
+  const std::string& zone() const { return zone_; }
+
+ private:
+  struct Coefficients {
+    double last = 0;  // On the last step's profile error.
+    double mean = 0;  // On the mean profile error of the last day.
+  };
+
+  // Steps [0, result) are all known at `now`.
+  int64_t known_steps(TimePoint now) const;
+  // The daily profile of step `i` from days >= `d` before it; NaN if none.
+  double profile(int d, int64_t i) const;
+  // The profile plus the weekly correction, for step `i` (any index >= 0)
+  // forecast with lead day `d`; NaN if no earlier day has a value.
+  double baseline(int d, int64_t i) const;
+  double value(int64_t i) const { return values_[static_cast<size_t>(i)]; }
+  // The per-lead fit over issue steps t with t + lead < `cutoff`.
+  std::vector<Coefficients> fit(int64_t cutoff) const;
+
+  std::string zone_;
+  SignalKind kind_;
+  EnsembleOptions options_;
+  int64_t steps_per_day_ = 24;
+  TimePoint origin_;                   // Start of grid step 0 (a UTC midnight).
+  std::vector<double> values_;         // NaN where unknown.
+  std::vector<TimePoint> ready_;       // Max over steps <= i of when known.
+  std::vector<int64_t> known_prefix_;  // Steps with a value in [0, i).
+  // Per lead day d (index d - 1): the profile's and the baseline's error
+  // (NaN if unknown).
+  std::vector<std::vector<double>> profile_error_;
+  std::vector<std::vector<double>> residual_;
+  // Features at each issue step (the last known step): last error, mean
+  // error of the last day (NaN if unknown).
+  std::vector<double> feature_last_;
+  std::vector<double> feature_mean_;
+  // fits_[k]: coefficients per lead (1..max leads) fitted on issue steps
+  // whose targets lie before step k x steps_per_day.
+  std::vector<std::vector<Coefficients>> fits_;
+};
+
+class EnsembleForecaster final : public ForecastProvider {
+ public:
+  // Reads observations from `store` on every call (the last
+  // options.lookback(horizon)), preferring `preferred` (basis and scope) and
+  // trying the zone's other stored kinds after it. `store` must outlive the
+  // forecaster.
+  EnsembleForecaster(HistoryStore& store, SignalKind preferred,
+                     EnsembleOptions options = {});
+
+  // An in-memory forecaster over `observed` (one series per zone), each
+  // zone's model built once. The simulator's and the backtest's entry point.
+  static std::unique_ptr<EnsembleForecaster> from_series(
+      const std::vector<IntensitySeries>& observed,
+      EnsembleOptions options = {});
+
+  std::string name() const override { return "history"; }
+
+  Result<IntensitySeries> forecast(const std::string& zone, TimePoint now,
+                                   Duration horizon) override;
+
+  // The observations in [from, to).
+  Result<IntensitySeries> history(const std::string& zone, TimePoint from,
+                                  TimePoint to) override;
+
+ private:
+  explicit EnsembleForecaster(EnsembleOptions options) : options_(options) {}
+
+  HistoryStore* store_ = nullptr;
+  SignalKind preferred_;
+  EnsembleOptions options_;
+  std::map<std::string, EnsembleModel> models_;
+  std::map<std::string, IntensitySeries> observed_;
+};
+
+}  // namespace lowcarb::forecast
