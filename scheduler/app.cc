@@ -46,6 +46,39 @@ class ServiceChain final : public forecast::ForecastProvider {
   std::unique_ptr<forecast::ForecastService> service_;
 };
 
+// The full chain the background worker fetches with, over its own database
+// connection and HTTP client so that it shares nothing with the loop thread.
+class WorkerChain final : public forecast::ForecastProvider {
+ public:
+  WorkerChain(std::unique_ptr<Database> db, std::unique_ptr<HttpClient> http)
+      : db_(std::move(db)), http_(std::move(http)) {}
+  Status build(const config::Config& config, const Clock& clock) {
+    auto service =
+        forecast::make_forecast_service(config, *http_, clock, db_.get());
+    if (!service) {
+      return make_error(service.error());
+    }
+    service_ = std::move(*service);
+    return {};
+  }
+  std::string name() const override { return service_->chain().name(); }
+  Result<forecast::IntensitySeries> forecast(const std::string& zone,
+                                             TimePoint now,
+                                             Duration horizon) override {
+    return service_->chain().forecast(zone, now, horizon);
+  }
+  Result<forecast::IntensitySeries> history(const std::string& zone,
+                                            TimePoint from,
+                                            TimePoint to) override {
+    return service_->chain().history(zone, from, to);
+  }
+
+ private:
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<forecast::ForecastService> service_;
+};
+
 }  // namespace
 
 App::~App() = default;
@@ -87,8 +120,29 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
   }
   auto* observed = (*service)->history_store();
   auto chain = std::make_unique<ServiceChain>(std::move(*service));
-  auto* chain_ptr = chain.get();
+  forecast::ForecastProvider* chain_ptr = chain.get();
+  if (options.background_forecasts) {
+    auto worker_db =
+        Database::open(state_dir + "/lowcarb.db", Durability::kFull);
+    if (!worker_db) {
+      return make_error(worker_db.error());
+    }
+    auto worker = std::make_shared<WorkerChain>(
+        std::move(*worker_db), std::make_unique<CurlHttpClient>());
+    if (auto built = worker->build(app->config_, clock); !built) {
+      return make_error(built.error());
+    }
+    forecast::BackgroundOptions background;
+    background.refresh = app->config_.planner.replan_period;
+    background.max_age = app->config_.planner.max_forecast_age;
+    app->background_ = std::make_unique<forecast::BackgroundForecasts>(
+        std::move(worker), chain->service().local_chain(), background);
+  }
   app->forecasts_ = std::move(chain);
+  forecast::ForecastProvider& planner_forecasts =
+      app->background_
+          ? static_cast<forecast::ForecastProvider&>(*app->background_)
+          : *app->forecasts_;
 
   // Executors: "local" always, one "slurm:<cluster>" per configured cluster.
   std::map<std::string, executors::Executor*> executors;
@@ -131,7 +185,7 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
   app->meter_ = std::make_unique<JobMeters>(
       app->config_.hardware, *proc, model.watts_per_core, slurm_executors);
   app->history_ = std::make_unique<ObservedOrForecastHistory>(
-      *chain_ptr, observed,
+      app->background_ ? planner_forecasts : *chain_ptr, observed,
       forecast::comparison_kind(app->config_.planner.comparison));
   std::string home =
       app->config_.zones.empty() ? "" : app->config_.zones.front().id;
@@ -153,7 +207,7 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
         app->config_.planner.threshold_gco2_per_kwh;
   }
   app->scheduler_ =
-      std::make_unique<Scheduler>(*app->store_, *app->forecasts_, executors,
+      std::make_unique<Scheduler>(*app->store_, planner_forecasts, executors,
                                   *app->tracker_, scheduler_options);
   get_logger("scheduler")
       ->info("state in {}; zones {}; executors {}", state_dir,

@@ -16,6 +16,7 @@
 #include "common/sqlite_database.h"
 #include "config/config.h"
 #include "executors/executor.h"
+#include "forecast/background_forecasts.h"
 #include "forecast/forecast_provider.h"
 #include "scheduler/job_store.h"
 #include "scheduler/scheduler.h"
@@ -26,6 +27,9 @@ namespace lowcarb::scheduler {
 struct AppOptions {
   // Path of the lowcarb binary that local jobs run under (exec-wrapper).
   std::string self_binary;
+  // Fetch forecasts on a worker thread (forecast/background_forecasts.h),
+  // as the daemon does; otherwise the scheduler's calls fetch in place.
+  bool background_forecasts = false;
 };
 
 class App {
@@ -44,6 +48,11 @@ class App {
   Scheduler& scheduler() { return *scheduler_; }
   Tracker& tracker() { return *tracker_; }
   forecast::ForecastProvider& forecasts() { return *forecasts_; }
+  // The background fetcher the scheduler asks, or null without
+  // AppOptions::background_forecasts.
+  forecast::BackgroundForecasts* background_forecasts() {
+    return background_.get();
+  }
   // Per-job log files of the local executor: <log_dir>/<job id>.{out,err}.
   std::string log_path(const std::string& job_id, bool stderr_log) const;
 
@@ -59,6 +68,7 @@ class App {
   std::unique_ptr<Database> db_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<forecast::ForecastProvider> forecasts_;
+  std::unique_ptr<forecast::BackgroundForecasts> background_;
   std::vector<std::unique_ptr<executors::Executor>> executor_storage_;
   std::unique_ptr<JobStore> store_;
   std::unique_ptr<IntensityHistory> history_;

@@ -5,7 +5,9 @@
 // signals: SIGTERM/SIGINT stop gracefully (running jobs keep running and are
 // re-adopted at the next start), SIGHUP reloads the configuration (an
 // invalid one keeps the old and logs why). Everything runs on the loop's one
-// thread; the Daemon is not thread-safe. With NOTIFY_SOCKET set (systemd
+// thread except forecast fetching, which the App does on a worker thread
+// (forecast/background_forecasts.h) that posts to the loop when a refresh
+// brings news; the Daemon is not thread-safe. With NOTIFY_SOCKET set (systemd
 // Type=notify) it reports READY=1, RELOADING=1 and STOPPING=1 itself.
 #pragma once
 
@@ -72,6 +74,8 @@ class Daemon {
          ConfigLoader load_config);
   Status start_servers();
   void make_service();
+  // Has the scheduler ask again when the background fetcher has news.
+  void watch_forecasts();
   std::string handle_request(std::string_view line, const api::Peer& peer);
   void on_timer();
   void arm_timer();
