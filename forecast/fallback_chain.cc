@@ -5,10 +5,33 @@
 
 #include "common/logging.h"
 #include "common/strings.h"
+#include "common/time_format.h"
+#include "forecast/series_validation.h"
 
 namespace lowcarb::forecast {
 
-namespace {}  // namespace
+namespace {
+
+// Checks a provider's answer; findings go to the log at warn.
+Result<IntensitySeries> checked(Result<IntensitySeries> result,
+                                const std::string& zone,
+                                const std::string& provider) {
+  if (!result) {
+    return result;
+  }
+  result->zone = zone;
+  result->provider = provider;
+  auto check = check_series(std::move(*result));
+  if (!check) {
+    return make_error(check.error());
+  }
+  for (const auto& warning : check->warnings) {
+    get_logger("forecast")->warn("{}", warning);
+  }
+  return std::move(check->series);
+}
+
+}  // namespace
 
 FallbackChain::FallbackChain(
     std::map<std::string, std::vector<ChainLink>> routes,
@@ -67,7 +90,9 @@ void FallbackChain::note_success(const std::string& zone, const ChainLink& link,
 
 template <typename Call>
 Result<IntensitySeries> FallbackChain::walk(const std::string& zone,
-                                            const char* what, Call call) {
+                                            const char* what,
+                                            std::optional<TimePoint> now,
+                                            Call call) {
   const auto links = route(zone);
   if (links.empty()) {
     return make_error(
@@ -76,14 +101,33 @@ Result<IntensitySeries> FallbackChain::walk(const std::string& zone,
   }
   std::vector<std::string> failures;
   bool all_not_found = true;
+  // A stale answer kept in case no later provider can do better.
+  std::optional<IntensitySeries> stale;
   for (const auto& link : links) {
     const std::string& location = link.location.empty() ? zone : link.location;
-    auto result = call(*link.provider, location);
+    auto result =
+        checked(call(*link.provider, location), zone, link.provider_name);
     if (result) {
       note_success(zone, link, *result);
-      result->zone = zone;
-      result->provider = link.provider_name;
-      return result;
+      const bool too_old = now && max_age_ != Duration::max() &&
+                           result->kind.horizon != Horizon::kAnnualAverage &&
+                           *now - result->generated_at > max_age_;
+      if (!too_old) {
+        if (stale) {
+          get_logger("forecast")
+              ->warn(
+                  "{} for {}: {} is stale (generated {}, more than {} "
+                  "ago); using {} instead",
+                  what, zone, stale->provider, format_utc(stale->generated_at),
+                  format_duration(max_age_), link.provider_name);
+        }
+        return result;
+      }
+      if (!stale) {
+        stale = std::move(*result);
+      }
+      all_not_found = false;
+      continue;
     }
     note_failure(zone, link, result.error());
     all_not_found =
@@ -91,6 +135,15 @@ Result<IntensitySeries> FallbackChain::walk(const std::string& zone,
     failures.push_back(fmt::format("{} ({}): {}", link.provider_name,
                                    error_code_name(result.error().code),
                                    redact(result.error().message)));
+  }
+  if (stale) {
+    get_logger("forecast")
+        ->warn(
+            "{} for {}: only a stale forecast is available ({}, generated "
+            "{}); no other provider answered",
+            what, zone, stale->provider, format_utc(stale->generated_at));
+    stale->stale = true;
+    return std::move(*stale);
   }
   return make_error(
       all_not_found ? ErrorCode::kNotFound : ErrorCode::kUnavailable,
@@ -101,7 +154,7 @@ Result<IntensitySeries> FallbackChain::walk(const std::string& zone,
 Result<IntensitySeries> FallbackChain::forecast(const std::string& zone,
                                                 TimePoint now,
                                                 Duration horizon) {
-  return walk(zone, "forecast",
+  return walk(zone, "forecast", now,
               [&](ForecastProvider& provider, const std::string& location) {
                 return provider.forecast(location, now, horizon);
               });
@@ -109,7 +162,7 @@ Result<IntensitySeries> FallbackChain::forecast(const std::string& zone,
 
 Result<IntensitySeries> FallbackChain::history(const std::string& zone,
                                                TimePoint from, TimePoint to) {
-  return walk(zone, "history",
+  return walk(zone, "history", std::nullopt,
               [&](ForecastProvider& provider, const std::string& location) {
                 return provider.history(location, from, to);
               });

@@ -4,11 +4,16 @@
 // succeeds; the series says who served it (`provider`, the configured name)
 // and keeps `stale` from a cache. Each provider gets the zone's location in
 // its own terms (ZoneConfig::provider_location for HTTP providers) and the
-// series comes back under the zone id. Not thread-safe (it remembers which
-// failures it has logged).
+// series comes back under the zone id. Every series is checked on the way
+// through (series_validation.h): findings are logged at warn, and a series
+// with no usable value counts as that provider failing. A forecast older
+// than the maximum age (set_max_age) does not end the walk: the next
+// providers are asked and it is served only when none of them can answer.
+// Not thread-safe (it remembers which failures it has logged).
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,10 +54,14 @@ class FallbackChain final : public ForecastProvider {
   // The chain used for `zone`.
   std::vector<ChainLink> route(const std::string& zone) const;
 
+  // Forecasts generated more than `age` before the `now` asked about are
+  // stale (annual averages never are). Default: no limit.
+  void set_max_age(Duration age) { max_age_ = age; }
+
  private:
   template <typename Call>
   Result<IntensitySeries> walk(const std::string& zone, const char* what,
-                               Call call);
+                               std::optional<TimePoint> now, Call call);
   void note_failure(const std::string& zone, const ChainLink& link,
                     const Error& error);
   void note_success(const std::string& zone, const ChainLink& link,
@@ -61,6 +70,7 @@ class FallbackChain final : public ForecastProvider {
   std::map<std::string, std::vector<ChainLink>> routes_;
   std::vector<ChainLink> default_route_;
   SignalKind comparison_;
+  Duration max_age_ = Duration::max();
   // (zone, provider) pairs whose failure has been logged.
   std::map<std::pair<std::string, std::string>, bool> failing_;
   // (zone, provider) pairs whose kind mismatch has been logged.

@@ -12,9 +12,10 @@ namespace lowcarb::forecast {
 namespace {
 
 constexpr std::string_view kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS forecast_cache (
+CREATE TABLE IF NOT EXISTS forecast_cache_v2 (
   provider TEXT NOT NULL,
   zone TEXT NOT NULL,
+  horizon_s INTEGER NOT NULL,
   fetched_at_s INTEGER NOT NULL,
   series_json TEXT NOT NULL,
   PRIMARY KEY (provider, zone)
@@ -24,9 +25,13 @@ CREATE TABLE IF NOT EXISTS forecast_cache (
 int64_t seconds(TimePoint time) { return time.time_since_epoch().count(); }
 TimePoint from_seconds(int64_t value) { return TimePoint{Duration{value}}; }
 
-IntensitySeries without_past(IntensitySeries series, TimePoint now) {
-  std::erase_if(series.points,
-                [now](const IntensityPoint& p) { return p.end <= now; });
+// The points of [now, now + horizon).
+IntensitySeries window(IntensitySeries series, TimePoint now,
+                       Duration horizon) {
+  const TimePoint until = now + horizon;
+  std::erase_if(series.points, [now, until](const IntensityPoint& p) {
+    return p.end <= now || p.start >= until;
+  });
   return series;
 }
 
@@ -94,7 +99,7 @@ Result<std::unique_ptr<CachingProvider>> CachingProvider::create(
 
 bool CachingProvider::load(const std::string& zone, Entry& entry) {
   auto rows = db_.query(
-      "SELECT fetched_at_s, series_json FROM forecast_cache "
+      "SELECT fetched_at_s, series_json, horizon_s FROM forecast_cache_v2 "
       "WHERE provider = ?1 AND zone = ?2",
       {options_.key, zone});
   if (!rows) {
@@ -114,18 +119,22 @@ bool CachingProvider::load(const std::string& zone, Entry& entry) {
     return false;
   }
   entry.fetched_at = from_seconds((*rows)[0].integer(0));
+  entry.horizon = Duration{(*rows)[0].integer(2)};
   entry.series = std::move(*series);
   return true;
 }
 
 void CachingProvider::store(const std::string& zone, TimePoint fetched_at,
-                            const IntensitySeries& series) {
+                            Duration horizon, const IntensitySeries& series) {
   auto written = db_.execute(
-      "INSERT INTO forecast_cache (provider, zone, fetched_at_s, series_json) "
-      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (provider, zone) DO UPDATE SET "
+      "INSERT INTO forecast_cache_v2 (provider, zone, horizon_s, "
+      "fetched_at_s, series_json) VALUES (?1, ?2, ?3, ?4, ?5) "
+      "ON CONFLICT (provider, zone) DO UPDATE SET "
+      "horizon_s = excluded.horizon_s, "
       "fetched_at_s = excluded.fetched_at_s, "
       "series_json = excluded.series_json",
-      {options_.key, zone, seconds(fetched_at), series_to_json(series)});
+      {options_.key, zone, static_cast<int64_t>(horizon.count()),
+       seconds(fetched_at), series_to_json(series)});
   if (!written) {
     get_logger("forecast")
         ->warn("forecast cache {}/{}: {}", options_.key, zone,
@@ -139,16 +148,19 @@ Result<IntensitySeries> CachingProvider::forecast(const std::string& zone,
   Entry cached;
   // An entry from a later `now` (a replay) is not usable.
   const bool have = load(zone, cached) && cached.fetched_at <= now;
-  if (have && now - cached.fetched_at < options_.ttl) {
-    return without_past(std::move(cached.series), now);
+  // It answers only what it was asked for: a longer horizon is a miss.
+  const bool covers = have && cached.horizon >= horizon;
+  if (covers && now - cached.fetched_at < options_.ttl) {
+    return window(std::move(cached.series), now, horizon);
   }
-  auto fresh = inner_->forecast(zone, now, horizon);
+  const Duration asked = std::max(horizon, options_.min_horizon);
+  auto fresh = inner_->forecast(zone, now, asked);
   if (fresh) {
-    store(zone, now, *fresh);
-    return fresh;
+    store(zone, now, asked, *fresh);
+    return window(std::move(*fresh), now, horizon);
   }
   if (have && now - cached.fetched_at <= options_.max_stale_age) {
-    auto stale = without_past(std::move(cached.series), now);
+    auto stale = window(std::move(cached.series), now, horizon);
     stale.stale = true;
     return stale;
   }

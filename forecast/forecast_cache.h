@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // A decorator that protects provider quotas and rides out outages: the last
-// forecast per (provider, zone) is kept in the SQLite state database. Within
-// `ttl` of fetching, the cached series is served without asking the inner
-// provider; after it, the inner provider is asked and, when it fails, the
-// cached series is served marked `stale` until it is older than
-// `max_stale_age`, after which the failure is returned. Used from one thread
-// at a time (the Database's rule).
+// forecast per (provider key, zone) is kept in the SQLite state database with
+// the horizon it was asked for. Within `ttl` of fetching, the cached series
+// answers a request for the same or a shorter horizon without asking the
+// inner provider (a longer horizon is a miss); otherwise the inner provider
+// is asked for max(horizon, min_horizon) and, when it fails, the cached
+// series is served marked `stale` until it is older than `max_stale_age`,
+// after which the failure is returned. Served series are cut to the horizon
+// asked for. Used from one thread at a time (the Database's rule).
 #pragma once
 
 #include <memory>
@@ -19,8 +21,12 @@ namespace lowcarb::forecast {
 struct CacheOptions {
   Duration ttl{30 * 60};             // Default: 30 min.
   Duration max_stale_age{6 * 3600};  // Default: 6 h.
-  // Names the provider in the cache table, e.g. its configured name.
+  // Names the provider in the cache table: what it serves must be the same
+  // for the same key, so include the type and scope with the configured name.
   std::string key;  // Default: the inner provider's name().
+  // The shortest horizon asked of the inner provider (ProviderConfig's
+  // `horizon`), so later requests for up to that much hit the cache.
+  Duration min_horizon{0};
 };
 
 class CachingProvider final : public ForecastProvider {
@@ -52,11 +58,12 @@ class CachingProvider final : public ForecastProvider {
 
   struct Entry {
     TimePoint fetched_at{};
+    Duration horizon{0};  // What was asked when it was fetched.
     IntensitySeries series;
   };
   // False when there is no usable entry.
   bool load(const std::string& zone, Entry& entry);
-  void store(const std::string& zone, TimePoint fetched_at,
+  void store(const std::string& zone, TimePoint fetched_at, Duration horizon,
              const IntensitySeries& series);
 
   std::unique_ptr<ForecastProvider> inner_;

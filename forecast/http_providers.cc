@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "forecast/http_providers.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <vector>
 
@@ -155,6 +156,12 @@ Result<std::unique_ptr<ForecastProvider>> make_http_provider(
   }
   RetryPolicy policy;
   policy.retries = config.retries;
+  // One call (all attempts) may take two request timeouts, and at least 5 s
+  // for the waits between them.
+  policy.deadline = std::max<std::chrono::milliseconds>(
+      std::chrono::seconds(5),
+      2 * std::chrono::duration_cast<std::chrono::milliseconds>(
+              config.timeout));
   return std::unique_ptr<ForecastProvider>(std::make_unique<RetryingProvider>(
       std::move(provider), policy, real_sleeper(), random_jitter()));
 }

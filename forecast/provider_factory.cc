@@ -5,12 +5,14 @@
 
 #include <fmt/format.h>
 
+#include "common/logging.h"
 #include "common/strings.h"
 #include "common/time_format.h"
 #include "forecast/ensemble_forecaster.h"
 #include "forecast/forecast_cache.h"
 #include "forecast/intensity_file.h"
 #include "forecast/profile_provider.h"
+#include "forecast/series_validation.h"
 #include "forecast/static_provider.h"
 
 namespace lowcarb::forecast {
@@ -86,6 +88,29 @@ class FileProvider final : public ForecastProvider {
   std::vector<IntensitySeries> series_;
 };
 
+// Stands in for a provider that could not be built because a credential is
+// missing: every call fails with the reason, so the fallback chain moves on
+// to the zone's next provider and the other zones are not affected.
+class DisabledProvider final : public ForecastProvider {
+ public:
+  DisabledProvider(std::string name, Error why)
+      : name_(std::move(name)), why_(std::move(why)) {}
+
+  std::string name() const override { return name_; }
+  Result<IntensitySeries> forecast(const std::string&, TimePoint,
+                                   Duration) override {
+    return make_error(why_);
+  }
+  Result<IntensitySeries> history(const std::string&, TimePoint,
+                                  TimePoint) override {
+    return make_error(why_);
+  }
+
+ private:
+  std::string name_;
+  Error why_;
+};
+
 Scope scope_of(const std::string& text) {
   return iequals(text, "lifecycle") || iequals(text, "lca") ? Scope::kLifecycle
                                                             : Scope::kDirect;
@@ -127,11 +152,19 @@ Result<IntensitySeries> ForecastService::forecast_from(
     }
   }
   auto result = it->second->forecast(location, now, horizon);
-  if (result) {
-    result->zone = zone;
-    result->provider = provider_name;
+  if (!result) {
+    return result;
   }
-  return result;
+  result->zone = zone;
+  result->provider = provider_name;
+  auto checked = check_series(std::move(*result));
+  if (!checked) {
+    return make_error(checked.error());
+  }
+  for (const auto& warning : checked->warnings) {
+    get_logger("forecast")->warn("{}", warning);
+  }
+  return std::move(checked->series);
 }
 
 std::vector<std::string> ForecastService::provider_names() const {
@@ -207,6 +240,16 @@ Result<std::unique_ptr<ForecastService>> make_forecast_service(
     } else if (std::find(kAllTypes.begin(), kAllTypes.end(), pc.type) !=
                kAllTypes.end()) {
       auto made = make_http_provider(pc, http, clock, env);
+      if (!made && made.error().code == ErrorCode::kPermissionDenied) {
+        // A missing credential disables this provider only (config/README.md:
+        // reported on use; the zone falls back).
+        Error why = made.error().with_context(key);
+        why.message = redact(why.message) + "; the provider is disabled";
+        get_logger("forecast")->warn("{}", why.message);
+        service->providers_.emplace(
+            name, std::make_unique<DisabledProvider>(name, std::move(why)));
+        continue;
+      }
       if (!made) {
         return make_error(made.error().with_context(key));
       }
@@ -215,7 +258,11 @@ Result<std::unique_ptr<ForecastService>> make_forecast_service(
         CacheOptions options;
         options.ttl = pc.ttl;
         options.max_stale_age = config.planner.max_forecast_age;
-        options.key = name;
+        // What the entry holds depends on the type and scope too.
+        options.key = fmt::format(
+            "{}|{}|{}", name, pc.type,
+            scope_of(pc.scope) == Scope::kLifecycle ? "lifecycle" : "direct");
+        options.min_horizon = pc.horizon;
         auto cached =
             CachingProvider::create(std::move(provider), *state_db, options);
         if (!cached) {
@@ -275,6 +322,22 @@ Result<std::unique_ptr<ForecastService>> make_forecast_service(
   }
   service->chain_ = std::make_unique<FallbackChain>(
       service->routes_, std::move(default_route), comparison);
+  service->chain_->set_max_age(config.planner.max_forecast_age);
+
+  std::map<std::string, std::vector<ChainLink>> local_routes;
+  for (const auto& [zone, links] : service->routes_) {
+    auto& local = local_routes[zone];
+    for (const auto& link : links) {
+      if (is_local_type(wanted.at(link.provider_name).type)) {
+        local.push_back(link);
+      }
+    }
+    if (local.empty()) {
+      local.push_back({"static", service->providers_.at("static").get(), ""});
+    }
+  }
+  service->local_chain_ = std::make_unique<FallbackChain>(
+      std::move(local_routes), service->chain_->route(""), comparison);
   return service;
 }
 

@@ -34,6 +34,12 @@ class ForecastService {
   // The fallback chain over every zone: what the planner asks.
   ForecastProvider& chain() { return *chain_; }
 
+  // The same chains without the HTTP providers (never "static"-less: a zone
+  // whose chain has no local provider gets "static"). It answers at once
+  // from local data, so an event loop may call it while the full chain is
+  // fetched elsewhere.
+  ForecastProvider& local_chain() { return *local_chain_; }
+
   // Asks only the provider configured (or built in) as `provider_name`,
   // with the zone's location for it; the series reports `provider_name`.
   // kNotFound for an unknown provider name.
@@ -57,15 +63,18 @@ class ForecastService {
   std::map<std::string, std::unique_ptr<ForecastProvider>> providers_;
   std::map<std::string, std::vector<ChainLink>> routes_;
   std::unique_ptr<FallbackChain> chain_;
+  std::unique_ptr<FallbackChain> local_chain_;
 };
 
 // Builds the service. `state_db` (may be null) holds the forecast cache and
 // the history store; without it HTTP providers are not cached and the
 // history provider has no observations. kInvalidArgument for an unknown
 // provider type or name (with a "did you mean"), an unreadable `file:`
-// provider, or a provider the HTTP factory rejects; kPermissionDenied for a
-// missing credential. Messages name the config file, line and key. `http`,
-// `clock` and `state_db` must outlive the service.
+// provider, or a provider the HTTP factory rejects. A provider whose
+// credential is missing is built disabled (logged at warn; every call fails
+// with kPermissionDenied naming the variable) so its zones fall back. Messages
+// name the config file, line and key. `http`, `clock` and `state_db` must
+// outlive the service.
 Result<std::unique_ptr<ForecastService>> make_forecast_service(
     const config::Config& config, HttpClient& http, const Clock& clock,
     Database* state_db, const EnvLookup& env = process_env);

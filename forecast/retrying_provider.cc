@@ -19,6 +19,10 @@ Sleeper real_sleeper() {
   };
 }
 
+SteadyNow real_steady_now() {
+  return [] { return std::chrono::steady_clock::now(); };
+}
+
 JitterSource random_jitter() {
   struct State {
     std::mutex mutex;
@@ -52,11 +56,12 @@ bool is_retryable(const Error& error) {
 
 RetryingProvider::RetryingProvider(std::unique_ptr<ForecastProvider> inner,
                                    RetryPolicy policy, Sleeper sleep,
-                                   JitterSource jitter)
+                                   JitterSource jitter, SteadyNow steady_now)
     : inner_(std::move(inner)),
       policy_(policy),
       sleep_(std::move(sleep)),
-      jitter_(std::move(jitter)) {}
+      jitter_(std::move(jitter)),
+      steady_now_(std::move(steady_now)) {}
 
 std::string RetryingProvider::name() const { return inner_->name(); }
 
@@ -64,6 +69,7 @@ Result<IntensitySeries> RetryingProvider::with_retries(
     const std::string& what,
     const std::function<Result<IntensitySeries>()>& call) {
   int retries = std::max(0, policy_.retries);
+  const auto started = steady_now_();
   for (int retry = 0;; ++retry) {
     auto result = call();
     if (result || !is_retryable(result.error()) || retry >= retries) {
@@ -73,12 +79,30 @@ Result<IntensitySeries> RetryingProvider::with_retries(
       }
       return result;
     }
+    const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+        steady_now_() - started);
+    const auto left = policy_.deadline - spent;
     std::chrono::milliseconds delay;
     if (auto hint = retry_after_hint(result.error())) {
-      delay =
-          std::min<std::chrono::milliseconds>(*hint, policy_.max_retry_after);
+      if (*hint > policy_.max_retry_after || *hint >= left) {
+        return make_error(
+            ErrorCode::kUnavailable,
+            fmt::format(
+                "{} (the server asked to retry after {} ms; not "
+                "waiting more than {} ms, failing over)",
+                result.error().message,
+                std::chrono::duration_cast<std::chrono::milliseconds>(*hint)
+                    .count(),
+                std::min(policy_.max_retry_after, left).count()));
+      }
+      delay = *hint;
     } else {
       delay = backoff_delay(policy_, retry, jitter_());
+    }
+    if (delay >= left) {
+      return make_error(result.error().with_context(
+          fmt::format("gave up after {} attempts in {} ms (deadline {} ms)",
+                      retry + 1, spent.count(), policy_.deadline.count())));
     }
     get_logger("forecast")
         ->warn("{}: {} failed ({}); retry {} of {} in {} ms", inner_->name(),

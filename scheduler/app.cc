@@ -27,6 +27,23 @@
 namespace lowcarb::scheduler {
 namespace {
 
+// Stores a served forecast in the archive (when there is one) with its zone;
+// a failure to store is a warning, never a failed forecast.
+void archive_forecast(forecast::ForecastArchive* archive,
+                      const std::string& zone,
+                      const Result<forecast::IntensitySeries>& series) {
+  if (!series || archive == nullptr) {
+    return;
+  }
+  forecast::IntensitySeries named = *series;
+  named.zone = zone;
+  if (auto recorded = archive->record(named); !recorded) {
+    get_logger("forecast")
+        ->warn("storing the forecast of {}: {}", zone,
+               redact(recorded.error().message));
+  }
+}
+
 // Owns the forecast service behind the ForecastProvider the scheduler uses,
 // and stores every forecast it serves in the forecast archive (scored by
 // `lowcarb forecast --accuracy`) when there is one.
@@ -40,15 +57,7 @@ class ServiceChain final : public forecast::ForecastProvider {
                                              TimePoint now,
                                              Duration horizon) override {
     auto series = service_->chain().forecast(zone, now, horizon);
-    if (series && archive_) {
-      forecast::IntensitySeries named = *series;
-      named.zone = zone;
-      if (auto recorded = archive_->record(named); !recorded) {
-        get_logger("forecast")
-            ->warn("storing the forecast of {}: {}", zone,
-                   redact(recorded.error().message));
-      }
-    }
+    archive_forecast(archive_.get(), zone, series);
     return series;
   }
   Result<forecast::IntensitySeries> history(const std::string& zone,
@@ -59,6 +68,48 @@ class ServiceChain final : public forecast::ForecastProvider {
   forecast::ForecastService& service() { return *service_; }
 
  private:
+  std::unique_ptr<forecast::ForecastService> service_;
+  std::unique_ptr<forecast::ForecastArchive> archive_;
+};
+
+// The full chain the background worker fetches with, over its own database
+// connection and HTTP client so that it shares nothing with the loop thread.
+// What it fetches goes to the forecast archive through that connection.
+class WorkerChain final : public forecast::ForecastProvider {
+ public:
+  WorkerChain(std::unique_ptr<Database> db, std::unique_ptr<HttpClient> http)
+      : db_(std::move(db)), http_(std::move(http)) {}
+  Status build(const config::Config& config, const Clock& clock) {
+    auto service =
+        forecast::make_forecast_service(config, *http_, clock, db_.get());
+    if (!service) {
+      return make_error(service.error());
+    }
+    service_ = std::move(*service);
+    auto archive = forecast::ForecastArchive::open(*db_);
+    if (!archive) {
+      return make_error(archive.error());
+    }
+    archive_ = std::move(*archive);
+    return {};
+  }
+  std::string name() const override { return service_->chain().name(); }
+  Result<forecast::IntensitySeries> forecast(const std::string& zone,
+                                             TimePoint now,
+                                             Duration horizon) override {
+    auto series = service_->chain().forecast(zone, now, horizon);
+    archive_forecast(archive_.get(), zone, series);
+    return series;
+  }
+  Result<forecast::IntensitySeries> history(const std::string& zone,
+                                            TimePoint from,
+                                            TimePoint to) override {
+    return service_->chain().history(zone, from, to);
+  }
+
+ private:
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<HttpClient> http_;
   std::unique_ptr<forecast::ForecastService> service_;
   std::unique_ptr<forecast::ForecastArchive> archive_;
 };
@@ -143,8 +194,29 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
   }
   auto chain =
       std::make_unique<ServiceChain>(std::move(*service), std::move(*archive));
-  auto* chain_ptr = chain.get();
+  forecast::ForecastProvider* chain_ptr = chain.get();
+  if (options.background_forecasts) {
+    auto worker_db =
+        Database::open(state_dir + "/lowcarb.db", Durability::kFull);
+    if (!worker_db) {
+      return make_error(worker_db.error());
+    }
+    auto worker = std::make_shared<WorkerChain>(
+        std::move(*worker_db), std::make_unique<CurlHttpClient>());
+    if (auto built = worker->build(app->config_, clock); !built) {
+      return make_error(built.error());
+    }
+    forecast::BackgroundOptions background;
+    background.refresh = app->config_.planner.replan_period;
+    background.max_age = app->config_.planner.max_forecast_age;
+    app->background_ = std::make_unique<forecast::BackgroundForecasts>(
+        std::move(worker), chain->service().local_chain(), background);
+  }
   app->forecasts_ = std::move(chain);
+  forecast::ForecastProvider& planner_forecasts =
+      app->background_
+          ? static_cast<forecast::ForecastProvider&>(*app->background_)
+          : *app->forecasts_;
 
   // Executors: "local" always, one "slurm:<cluster>" per configured cluster.
   std::map<std::string, executors::Executor*> executors;
@@ -191,7 +263,7 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
   app->meter_ = std::make_unique<JobMeters>(
       app->config_.hardware, *proc, model.watts_per_core, slurm_executors);
   app->history_ = std::make_unique<ObservedOrForecastHistory>(
-      *chain_ptr, observed,
+      app->background_ ? planner_forecasts : *chain_ptr, observed,
       forecast::comparison_kind(app->config_.planner.comparison));
   std::string home =
       app->config_.zones.empty() ? "" : app->config_.zones.front().id;
@@ -213,7 +285,7 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
         app->config_.planner.threshold_gco2_per_kwh;
   }
   app->scheduler_ =
-      std::make_unique<Scheduler>(*app->store_, *app->forecasts_, executors,
+      std::make_unique<Scheduler>(*app->store_, planner_forecasts, executors,
                                   *app->tracker_, scheduler_options);
   get_logger("scheduler")
       ->info("state in {}; zones {}; executors {}", state_dir,

@@ -16,6 +16,7 @@
 #include "common/sqlite_database.h"
 #include "config/config.h"
 #include "executors/executor.h"
+#include "forecast/background_forecasts.h"
 #include "forecast/forecast_provider.h"
 #include "scheduler/job_store.h"
 #include "scheduler/scheduler.h"
@@ -30,6 +31,9 @@ namespace lowcarb::scheduler {
 struct AppOptions {
   // Path of the lowcarb binary that local jobs run under (exec-wrapper).
   std::string self_binary;
+  // Fetch forecasts on a worker thread (forecast/background_forecasts.h),
+  // as the daemon does; otherwise the scheduler's calls fetch in place.
+  bool background_forecasts = false;
 };
 
 class App {
@@ -48,6 +52,11 @@ class App {
   Scheduler& scheduler() { return *scheduler_; }
   Tracker& tracker() { return *tracker_; }
   forecast::ForecastProvider& forecasts() { return *forecasts_; }
+  // The background fetcher the scheduler asks, or null without
+  // AppOptions::background_forecasts.
+  forecast::BackgroundForecasts* background_forecasts() {
+    return background_.get();
+  }
   // A job's output file: for the local executor <log_dir>/<job id>.{out,err};
   // for a Slurm job the file its cluster writes (SlurmExecutor::output_path:
   // <state_dir>/logs/<cluster>/<uid>/<job id>.{out,err}, or the script's
@@ -68,6 +77,7 @@ class App {
   std::unique_ptr<Database> db_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<forecast::ForecastProvider> forecasts_;
+  std::unique_ptr<forecast::BackgroundForecasts> background_;
   std::vector<std::unique_ptr<executors::Executor>> executor_storage_;
   std::map<std::string, executors::SlurmExecutor*> slurm_by_name_;
   std::unique_ptr<JobStore> store_;

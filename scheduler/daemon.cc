@@ -143,6 +143,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const config::Config& config,
                  daemon->app_->scheduler().active_jobs().size(),
                  daemon->app_->database().path());
   daemon->make_service();
+  daemon->watch_forecasts();
   if (auto s = daemon->start_servers(); !s) {
     return make_error(s.error());
   }
@@ -161,6 +162,22 @@ void Daemon::make_service() {
         return app->log_path(id, stream == api::LogStream::kStderr);
       },
       options);
+}
+
+void Daemon::watch_forecasts() {
+  auto* background = app_->background_forecasts();
+  if (background == nullptr) {
+    return;
+  }
+  // Runs on the fetcher's thread: only hand the news to the loop.
+  background->set_on_update([this] {
+    asio::post(io_, [this] {
+      if (!stopping_) {
+        app_->scheduler().invalidate_forecasts();
+        kick();
+      }
+    });
+  });
 }
 
 Status Daemon::start_servers() {
@@ -408,6 +425,7 @@ void Daemon::reload() {
   service_.reset();
   app_ = std::move(*app);
   make_service();
+  watch_forecasts();
   logger()->info("configuration reloaded from {}: {} zones, {} active jobs",
                  app_->config().source, app_->config().zones.size(),
                  app_->scheduler().active_jobs().size());

@@ -6,11 +6,14 @@
 // in one round of the loop are stored in one transaction and answered once
 // it is durable (synchronous=FULL), so the daemon syncs once per group, not
 // once per job (not when a zone uses Slurm, whose deferred starts happen at
-// submission). Other signals: SIGTERM/SIGINT stop gracefully (running jobs keep
-// running and are re-adopted at the next start), SIGHUP reloads the
-// configuration (an invalid one keeps the old and logs why). Everything runs on
-// the loop's one thread; the Daemon is not thread-safe. With NOTIFY_SOCKET set
-// (systemd Type=notify) it reports READY=1, RELOADING=1 and STOPPING=1 itself.
+// submission). Other signals: SIGTERM/SIGINT stop gracefully (running jobs
+// keep running and are re-adopted at the next start), SIGHUP reloads the
+// configuration (an invalid one keeps the old and logs why). Everything runs
+// on the loop's one thread except forecast fetching, which the App does on a
+// worker thread (forecast/background_forecasts.h) that posts to the loop when
+// a refresh brings news; the Daemon is not thread-safe. With NOTIFY_SOCKET
+// set (systemd Type=notify) it reports READY=1, RELOADING=1 and STOPPING=1
+// itself.
 #pragma once
 
 #include <chrono>
@@ -77,6 +80,8 @@ class Daemon {
          ConfigLoader load_config);
   Status start_servers();
   void make_service();
+  // Has the scheduler ask again when the background fetcher has news.
+  void watch_forecasts();
   std::string handle_request(std::string_view line, const api::Peer& peer);
   bool group_commit_allowed() const;
   // Executes and commits the pending submissions, then answers them.

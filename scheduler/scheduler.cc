@@ -97,7 +97,20 @@ Policy Scheduler::policy_of(const JobSpec& spec) const {
 void Scheduler::invalidate_forecasts() { zone_forecasts_.clear(); }
 
 void Scheduler::fetch_forecast(const std::string& zone, TimePoint now) {
-  auto series = forecasts_.forecast(zone, now, options_.horizon);
+  // Far enough ahead for every job that may run in the zone (a job due in
+  // 70 h needs 70 h), in whole hours so repeated asks match a cache entry.
+  Duration horizon = options_.horizon;
+  for (const auto& [id, job] : active_) {
+    const auto zones = zones_of(job.spec);
+    if (std::find(zones.begin(), zones.end(), zone) != zones.end()) {
+      horizon = std::max(horizon, job.spec.deadline - now);
+    }
+  }
+  // No provider forecasts further than a week; asking more only costs.
+  horizon = std::min<Duration>(
+      std::chrono::ceil<std::chrono::hours>(horizon),
+      std::max<Duration>(options_.horizon, std::chrono::hours(7 * 24)));
+  auto series = forecasts_.forecast(zone, now, horizon);
   auto& entry = zone_forecasts_[zone];
   entry.fetched_at = now;
   if (!series) {

@@ -125,6 +125,7 @@ int serve(const config::Config& config, const std::string& config_path,
   options.scaled_clock = scaled.get();
   AppOptions app_options;
   app_options.self_binary = self_binary();
+  app_options.background_forecasts = true;
   auto make_app = [clock, app_options](const config::Config& c) {
     return App::create(c, *clock, app_options);
   };

@@ -5,6 +5,7 @@
 // summary with a chart, or one JSON object with --json.
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/curl_http_client.h"
+#include "common/sqlite_database.h"
 #include "common/time_format.h"
 #include "forecast/intensity_file.h"
 #include "forecast/provider_factory.h"
@@ -186,9 +188,24 @@ void run_plan(const PlanArgs& args, CliContext& context) {
           "no --intensity and no zones: pass --intensity FILE, or --zone Z "
           "with providers configured");
     }
+    // The forecast cache in the state database, as every command uses it;
+    // without one (no state_dir, unreadable) plan fetches uncached.
+    std::unique_ptr<Database> db;
+    if (!config->state_dir.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(config->state_dir, ec);
+      if (auto opened = Database::open(
+              (std::filesystem::path(config->state_dir) / "lowcarb.db")
+                  .string())) {
+        db = std::move(*opened);
+      } else {
+        context.err << "lowcarb plan: warning: " << opened.error().message
+                    << "; continuing without the forecast cache\n";
+      }
+    }
     CurlHttpClient http;
     auto service =
-        forecast::make_forecast_service(*config, http, context.clock, nullptr);
+        forecast::make_forecast_service(*config, http, context.clock, db.get());
     if (!service) {
       return usage("providers: " + service.error().message);
     }

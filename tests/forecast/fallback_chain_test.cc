@@ -175,5 +175,65 @@ TEST_F(FallbackChainTest, DoesNotWarnForAComparableKind) {
   EXPECT_EQ(0u, log.count("warning"));
 }
 
+TEST_F(FallbackChainTest, AStaleForecastConsultsTheRestOfTheChain) {
+  auto chain = make_chain();
+  chain.set_max_age(hours(6));
+  api_.set_generated_at(kNow - hours(7));
+  LogCapture log("forecast");
+
+  auto series = chain.forecast("GB", kNow, hours(24));
+
+  ASSERT_OK(series);
+  EXPECT_EQ("history", series->provider);
+  EXPECT_FALSE(series->stale);
+  EXPECT_THAT(log.text(), HasSubstr("em is stale"));
+  EXPECT_THAT(log.text(), HasSubstr("using history instead"));
+}
+
+TEST_F(FallbackChainTest, AStaleForecastIsServedWhenNothingElseAnswers) {
+  auto chain = make_chain();
+  chain.set_max_age(hours(6));
+  api_.set_generated_at(kNow - hours(7));
+  history_.fail_with(ErrorCode::kNotFound, "no history");
+  fixed_.fail_with(ErrorCode::kUnavailable, "down");
+  LogCapture log("forecast");
+
+  auto series = chain.forecast("GB", kNow, hours(24));
+
+  ASSERT_OK(series);
+  EXPECT_EQ("em", series->provider);
+  EXPECT_TRUE(series->stale);
+  EXPECT_THAT(log.text(), HasSubstr("only a stale forecast is available"));
+}
+
+TEST_F(FallbackChainTest, AnAllNullForecastIsAFailureAndTheNextAnswers) {
+  auto chain = make_chain();
+  api_.set_values(std::nullopt);
+  LogCapture log("forecast");
+
+  auto series = chain.forecast("GB", kNow, hours(24));
+
+  ASSERT_OK(series);
+  EXPECT_EQ("history", series->provider);
+  EXPECT_THAT(log.text(), HasSubstr("provider em failed"));
+  EXPECT_THAT(log.text(), HasSubstr("no usable value"));
+}
+
+TEST_F(FallbackChainTest, AbsurdValuesAreRejectedAndTheChainMovesOn) {
+  auto chain = make_chain();
+  api_.set_values(1e300);
+  history_.set_values(-3);
+  LogCapture log("forecast");
+
+  auto series = chain.forecast("GB", kNow, hours(2));
+
+  ASSERT_OK(series);
+  EXPECT_EQ("static", series->provider);
+  EXPECT_EQ(381, series->points[0].gco2_per_kwh);
+  EXPECT_THAT(log.text(), HasSubstr("forecast for GB from em: no usable value "
+                                    "(2 points, all null or rejected)"));
+  EXPECT_THAT(log.text(), HasSubstr("forecast for GB from history: no usable"));
+}
+
 }  // namespace
 }  // namespace lowcarb::forecast

@@ -144,6 +144,66 @@ TEST_F(CachingProviderTest, CacheOutlivesTheProcessInTheDatabase) {
   EXPECT_EQ(200, served->points[0].gco2_per_kwh);
 }
 
+TEST_F(CachingProviderTest, ALongerHorizonIsAMissAndAShorterOneAHit) {
+  auto six = cache_->forecast("DE", kNow, hours(6));
+  auto seventy_two = cache_->forecast("DE", kNow, hours(72));
+  auto twelve = cache_->forecast("DE", kNow, hours(12));
+
+  ASSERT_OK(six);
+  ASSERT_OK(seventy_two);
+  ASSERT_OK(twelve);
+  EXPECT_EQ(6u, six->points.size());
+  // 72 h after 6 h is fetched again, not served the 6 cached points.
+  EXPECT_EQ(72u, seventy_two->points.size());
+  // 12 h after 72 h is served from the cache, cut to what was asked.
+  EXPECT_EQ(2, inner_->calls());
+  EXPECT_EQ(12u, twelve->points.size());
+}
+
+TEST(CachingProviderMinHorizonTest, AsksForAtLeastTheProviderHorizon) {
+  auto db = *Database::open(":memory:");
+  auto inner = std::make_unique<ScriptedProvider>("em", 200);
+  auto* scripted = inner.get();
+  CacheOptions options;
+  options.min_horizon = hours(48);
+  auto cache = CachingProvider::create(std::move(inner), *db, options);
+  ASSERT_OK(cache);
+
+  auto six = (*cache)->forecast("DE", kNow, hours(6));
+  auto forty = (*cache)->forecast("DE", kNow, hours(40));
+
+  ASSERT_OK(six);
+  ASSERT_OK(forty);
+  EXPECT_EQ(6u, six->points.size());
+  EXPECT_EQ(40u, forty->points.size());
+  EXPECT_EQ(1, scripted->calls());  // 48 h were asked the first time.
+}
+
+TEST(CachingProviderKeyTest, DifferentKeysDoNotShareEntries) {
+  auto db = *Database::open(":memory:");
+  auto make = [&](const std::string& key, double value,
+                  ScriptedProvider*& raw) {
+    auto inner = std::make_unique<ScriptedProvider>("em", value);
+    raw = inner.get();
+    CacheOptions options;
+    options.key = key;
+    return std::move(*CachingProvider::create(std::move(inner), *db, options));
+  };
+  ScriptedProvider* direct_raw = nullptr;
+  ScriptedProvider* lifecycle_raw = nullptr;
+  auto direct = make("em|electricitymaps|direct", 100, direct_raw);
+  auto lifecycle = make("em|electricitymaps|lifecycle", 300, lifecycle_raw);
+
+  auto a = direct->forecast("DE", kNow, hours(6));
+  auto b = lifecycle->forecast("DE", kNow, hours(6));
+
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  EXPECT_EQ(100, a->points[0].gco2_per_kwh);
+  EXPECT_EQ(300, b->points[0].gco2_per_kwh);
+  EXPECT_EQ(1, lifecycle_raw->calls());
+}
+
 TEST(SeriesJsonTest, RoundTripsEveryField) {
   IntensitySeries series;
   series.zone = "GB";

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "forecast/provider_factory.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -8,6 +13,7 @@
 #include "config/load_config.h"
 #include "forecast/history_store.h"
 #include "tests/fakes/fake_http_client.h"
+#include "tests/fakes/log_capture.h"
 #include "tests/fakes/test_support.h"
 
 namespace lowcarb::forecast {
@@ -133,6 +139,70 @@ TEST_F(ProviderFactoryTest, UnknownProviderInAZoneIsAConfigError) {
               HasSubstr(":7: zones[0] (DE): providers: unknown provider "
                         "\"profil\""));
   EXPECT_THAT(service.error().message, HasSubstr("did you mean 'profile'"));
+}
+
+TEST_F(ProviderFactoryTest, AMissingCredentialDisablesOnlyThatProvider) {
+  config::Config config = config::default_config();
+  config::ProviderConfig wt;
+  wt.name = "wt";
+  wt.type = "watttime";
+  wt.password_env = "LOWCARB_TEST_UNSET_PASSWORD";
+  config.providers["wt"] = wt;
+  config::ZoneConfig de;
+  de.id = "DE";
+  de.providers = {"wt", "static"};
+  config::ZoneConfig fr;
+  fr.id = "FR";
+  config.zones = {de, fr};
+  lowcarb::testing::LogCapture log("forecast");
+
+  auto service = build(config);
+
+  ASSERT_OK(service);
+  EXPECT_THAT(log.text(), HasSubstr("the provider is disabled"));
+  auto de_series = (*service)->chain().forecast("DE", kNow, hours(24));
+  auto fr_series = (*service)->chain().forecast("FR", kNow, hours(24));
+  auto direct = (*service)->forecast_from("wt", "DE", kNow, hours(24));
+  ASSERT_OK(de_series);
+  EXPECT_EQ("static", de_series->provider);  // DE fell back.
+  ASSERT_OK(fr_series);                      // FR never needed it.
+  EXPECT_TRUE(http_.requests().empty());
+  ASSERT_FALSE(direct);
+  EXPECT_EQ(ErrorCode::kPermissionDenied, direct.error().code);
+  EXPECT_THAT(direct.error().message, HasSubstr("WATTTIME_USERNAME"));
+}
+
+TEST_F(ProviderFactoryTest, AnAllNullSeriesFallsBackToTheNextProvider) {
+  const std::string path = ::testing::TempDir() + "/lowcarb-all-null-" +
+                           std::to_string(::getpid()) + ".csv";
+  {
+    std::ofstream out(path);
+    out << "timestamp,zone,gco2_per_kwh\n";
+    for (int h = 0; h < 24; ++h) {
+      out << format_utc(kNow + hours(h)) << ",DE,\n";
+    }
+  }
+  config::Config config = config::default_config();
+  config::ProviderConfig file;
+  file.name = "nulls";
+  file.type = "file";
+  file.path = path;
+  config.providers["nulls"] = file;
+  config::ZoneConfig de;
+  de.id = "DE";
+  de.providers = {"nulls", "static"};
+  config.zones = {de};
+  lowcarb::testing::LogCapture log("forecast");
+
+  auto service = build(config);
+  ASSERT_OK(service);
+  auto series = (*service)->chain().forecast("DE", kNow, hours(12));
+
+  ASSERT_OK(series);
+  EXPECT_EQ("static", series->provider);
+  EXPECT_THAT(log.text(), HasSubstr("provider nulls failed"));
+  EXPECT_THAT(log.text(), HasSubstr("no usable value"));
+  std::remove(path.c_str());
 }
 
 TEST_F(ProviderFactoryTest, UnknownTypeIsAConfigError) {

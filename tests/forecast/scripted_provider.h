@@ -26,6 +26,10 @@ class ScriptedProvider final : public ForecastProvider {
   void set_value(double value) { value_ = value; }
   void set_kind(SignalKind kind) { kind_ = kind; }
   void set_stale(bool stale) { stale_ = stale; }
+  // Series report this as generated_at (default: the `now` asked).
+  void set_generated_at(TimePoint at) { generated_at_ = at; }
+  // Every value of later series is `value` (nullopt: all null).
+  void set_values(std::optional<double> value) { values_ = value; }
 
   int calls() const { return static_cast<int>(zones_asked_.size()); }
   const std::vector<std::string>& zones_asked() const { return zones_asked_; }
@@ -40,12 +44,13 @@ class ScriptedProvider final : public ForecastProvider {
     series.zone = zone;
     series.kind = kind_;
     series.provider = name_;
-    series.generated_at = now;
+    series.generated_at = generated_at_.value_or(now);
     series.stale = stale_;
     const TimePoint start =
         TimePoint{std::chrono::floor<std::chrono::hours>(now)};
     for (TimePoint t = start; t < now + horizon; t += std::chrono::hours(1)) {
-      series.points.push_back({t, t + std::chrono::hours(1), value_});
+      series.points.push_back(
+          {t, t + std::chrono::hours(1), values_ ? *values_ : value_});
     }
     return series;
   }
@@ -61,6 +66,8 @@ class ScriptedProvider final : public ForecastProvider {
   double value_;
   SignalKind kind_{};
   bool stale_ = false;
+  std::optional<TimePoint> generated_at_;
+  std::optional<std::optional<double>> values_;
   std::optional<Error> error_;
   std::vector<std::string> zones_asked_;
 };

@@ -120,7 +120,7 @@ TEST_F(RetryingProviderTest, NeverRetriesPermissionOrBadInputOrNotFound) {
   }
 }
 
-TEST_F(RetryingProviderTest, HonoursRetryAfterAndCapsIt) {
+TEST_F(RetryingProviderTest, HonoursRetryAfterButFailsOverOnALongOne) {
   HttpResponse limited;
   limited.status = 429;
   limited.headers["retry-after"] = "7";
@@ -135,8 +135,63 @@ TEST_F(RetryingProviderTest, HonoursRetryAfterAndCapsIt) {
 
   auto series = provider.forecast("DE", at("2026-01-01T00:00:00Z"), 24h);
 
-  ASSERT_TRUE(series) << series.error().message;
-  EXPECT_THAT(sleeps_, ElementsAre(7000ms, 60000ms));
+  // 7 s is waited for; an hour is not: the call fails so the chain can
+  // fall back, and the third answer is never asked for.
+  ASSERT_FALSE(series);
+  EXPECT_EQ(ErrorCode::kUnavailable, series.error().code);
+  EXPECT_THAT(series.error().message, HasSubstr("retry after 3600000 ms"));
+  EXPECT_THAT(sleeps_, ElementsAre(7000ms));
+  EXPECT_EQ(2, inner_->calls);
+}
+
+TEST(RetryingProviderDeadlineTest, BoundsTheWholeCallNotEachRetry) {
+  // Every attempt takes 4 s of the steady clock and fails; the backoff is
+  // 1 s. With a 10 s deadline the third wait would end past it.
+  auto steady = std::make_shared<std::chrono::steady_clock::time_point>();
+  class Slow final : public ForecastProvider {
+   public:
+    explicit Slow(std::shared_ptr<std::chrono::steady_clock::time_point> t)
+        : t_(std::move(t)) {}
+    std::string name() const override { return "slow"; }
+    Result<IntensitySeries> forecast(const std::string&, TimePoint,
+                                     Duration) override {
+      ++calls;
+      *t_ += 4s;
+      return make_error(ErrorCode::kTimeout, "request timed out");
+    }
+    Result<IntensitySeries> history(const std::string&, TimePoint,
+                                    TimePoint) override {
+      return make_error(ErrorCode::kNotFound, "none");
+    }
+    int calls = 0;
+
+   private:
+    std::shared_ptr<std::chrono::steady_clock::time_point> t_;
+  };
+  auto inner = std::make_unique<Slow>(steady);
+  auto* slow = inner.get();
+  RetryPolicy policy;
+  policy.retries = 100;
+  policy.base_delay = 1000ms;
+  policy.max_delay = 1000ms;
+  policy.deadline = 10000ms;
+  std::vector<std::chrono::milliseconds> sleeps;
+  RetryingProvider provider(
+      std::move(inner), policy,
+      [&](std::chrono::milliseconds d) {
+        sleeps.push_back(d);
+        *steady += d;
+      },
+      [] { return 1.0; }, [steady] { return *steady; });
+
+  auto series = provider.forecast("DE", at("2026-01-01T00:00:00Z"), 24h);
+
+  ASSERT_FALSE(series);
+  EXPECT_EQ(ErrorCode::kTimeout, series.error().code);
+  EXPECT_THAT(series.error().message, HasSubstr("deadline 10000 ms"));
+  // 4 s, wait 1 s, 4 s (9 s spent), then a 1 s wait would reach 10 s.
+  EXPECT_EQ(2, slow->calls);
+  EXPECT_THAT(sleeps, ElementsAre(1000ms));
 }
 
 TEST(BackoffDelayTest, JitterSpreadsWithinTheUpperHalf) {

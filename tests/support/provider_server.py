@@ -23,7 +23,9 @@ Control endpoints:
       seconds, default 5, then answers normally) | html (200 text/html) |
       truncated (200, half the body) | empty (200, arrays emptied) |
       problem (400 application/problem+json) | big (200, B bytes) |
-      uk_error (200 with the UK API's error object)
+      uk_error (200 with the UK API's error object) |
+      nulls (200, an Electricity Maps forecast of 48 hourly points from the
+      current hour, every carbonIntensity null)
   GET /__echo                    200 with the request headers as JSON and
                                  extra response headers X-Test-One, X-Test-Two
 """
@@ -195,6 +197,13 @@ def make_handler(args, state):
                                  content_type="application/problem+json")
             elif mode == "big":
                 return self.send_body(200, b"[" + b" " * int(params.get("size", "100000")) + b"]")
+            elif mode == "nulls":
+                hour = int(time.time()) // 3600 * 3600
+                stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t))
+                return self.json(200, {"zone": query.get("zone", ["?"])[0],
+                                       "forecast": [{"carbonIntensity": None, "datetime": stamp(hour + 3600 * i)}
+                                                    for i in range(48)],
+                                       "updatedAt": stamp(hour)})
             elif mode == "uk_error":
                 return self.json(200, {"error": {"code": "400 Bad Request",
                                                  "message": "Please enter a valid region ID i.e. 1-17. For more information please visit: https://carbon-intensity.github.io/api-definitions/"}})
