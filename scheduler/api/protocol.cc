@@ -53,7 +53,8 @@ std::vector<std::string> fields_of(Op op) {
               "threshold_gco2_per_kwh",
               "power_watts",
               "hardware",
-              "policy"};
+              "policy",
+              "allow_late"};
     case Op::kList:
       return {"limit", "all"};
     case Op::kShow:
@@ -399,6 +400,13 @@ Status parse_submit(const json& j, TimePoint now, const ProtocolLimits& limits,
       return make_error(v.error());
     }
     spec.interruptible = *v;
+  }
+  if (j.contains("allow_late")) {
+    auto v = bool_field(j, "allow_late");
+    if (!v) {
+      return make_error(v.error());
+    }
+    spec.allow_late = *v;
   }
   if (j.contains("pause_mode")) {
     auto v = string_field(j, "pause_mode", 32);
