@@ -667,6 +667,9 @@ json request_to_json(const Request& request) {
       if (!spec.executor.empty()) {
         j["executor"] = spec.executor;
       }
+      if (spec.allow_late) {
+        j["allow_late"] = true;
+      }
       if (spec.interruptible) {
         j["interruptible"] = true;
         j["pause_mode"] = spec.pause_mode == executors::PauseMode::kCheckpoint
