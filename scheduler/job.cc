@@ -147,6 +147,9 @@ std::string spec_to_json(const JobSpec& spec) {
   j["zones"] = spec.zones;
   j["executor"] = spec.executor;
   j["interruptible"] = spec.interruptible;
+  if (spec.allow_late) {
+    j["allow_late"] = true;
+  }
   j["pause_mode"] = spec.pause_mode == executors::PauseMode::kCheckpoint
                         ? "checkpoint"
                         : "stop";
@@ -197,6 +200,7 @@ Result<JobSpec> spec_from_json(const std::string& text) {
     spec.zones = j.value("zones", std::vector<std::string>{});
     spec.executor = j.value("executor", "");
     spec.interruptible = j.value("interruptible", false);
+    spec.allow_late = j.value("allow_late", false);
     spec.pause_mode = j.value("pause_mode", "stop") == "checkpoint"
                           ? executors::PauseMode::kCheckpoint
                           : executors::PauseMode::kStop;

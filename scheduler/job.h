@@ -79,6 +79,10 @@ struct JobSpec {
   double power_watts = 0;  // Declared power; 0 = measure or model.
   std::string hardware;    // Hardware spec, e.g. "gpu: A100 x 4".
   Policy policy = Policy::kAuto;
+  // Capacity zones: admit the job even when the queue planner finds its
+  // deadline cannot be met with the slots left (a warning instead of an
+  // error; see queue_planner.h).
+  bool allow_late = false;
 
   // Checks the fields that do not need the configuration: a command, a
   // positive duration, earliest + duration <= deadline.

@@ -207,7 +207,8 @@ std::vector<Segment> Scheduler::zone_occupancy(const std::string& zone,
     } else if (other.plan && !other.held &&
                (other.state == JobState::kQueued ||
                 other.state == JobState::kPaused)) {
-      if (planning_round_ && !planning_round_->contains(id)) {
+      if (planning_round_ && !planning_round_->contains(id) &&
+          !queue_planned(other)) {
         continue;  // Re-planned later in this round, in deadline order.
       }
       for (const auto& segment : other.plan->segments) {
@@ -322,6 +323,11 @@ void Scheduler::replan(Job& job, TimePoint now) {
                    plan.error().message);
     return;
   }
+  adopt_plan(job, std::move(*plan), now);
+}
+
+void Scheduler::adopt_plan(Job& job, Plan new_plan, TimePoint now) {
+  auto plan = &new_plan;
   if (job.plan && job.plan->segments == plan->segments &&
       job.plan->zone == plan->zone) {
     job.plan = std::move(*plan);  // Same decision; refreshed expectations.
@@ -408,7 +414,9 @@ Result<Job> Scheduler::submit(JobSpec spec, TimePoint now) {
   Job job;
   job.spec = std::move(spec);
   job.state = JobState::kQueued;
-  auto plan = make_plan(job, now);
+  job.zone = zones_of(job.spec).empty() ? "" : zones_of(job.spec).front();
+  auto plan =
+      queue_planned(job) ? admit_to_queue(job, now) : make_plan(job, now);
   if (!plan) {
     return make_error(plan.error());
   }
@@ -891,6 +899,7 @@ void Scheduler::tick(TimePoint now) {
     // re-planning round runs, only the plans already made in it take slots.
     if (replan_due) {
       planning_round_.emplace();
+      replan_queues(now);
     }
     std::stable_sort(ids.begin(), ids.end(),
                      [this](const std::string& a, const std::string& b) {
@@ -905,7 +914,8 @@ void Scheduler::tick(TimePoint now) {
     }
     Job& job = it->second;
     if (replan_due && !job.held &&
-        ((job.state == JobState::kQueued) || job.state == JobState::kPaused)) {
+        ((job.state == JobState::kQueued) || job.state == JobState::kPaused) &&
+        !queue_planned(job)) {
       if (!batch_open) {
         batch_open = store_.begin_batch().has_value();
       }

@@ -130,6 +130,21 @@ class Scheduler {
   bool has_free_slot(const Job& job) const;
   Result<Plan> make_plan(const Job& job, TimePoint now);
   void replan(Job& job, TimePoint now);
+  // Makes `plan` the job's plan (reschedules a deferred backend job, logs,
+  // saves) unless it is the same decision.
+  void adopt_plan(Job& job, Plan plan, TimePoint now);
+
+  // Queue planning of capacity zones (scheduler_queue.cc, queue_planner.h):
+  // a queued or paused job with a contiguous policy in a zone with slots is
+  // planned with its zone's whole queue instead of on its own.
+  bool queue_planned(const Job& job) const;
+  // Re-plans the queue of every capacity zone (the re-plan round).
+  void replan_queues(TimePoint now);
+  // Admission of a new queue-planned job: its plan, with the queue re-planned
+  // around it when needed. kInvalidArgument when its deadline (or another
+  // queued job's) cannot be met with the slots left, unless
+  // spec.allow_late (then a warning in the plan).
+  Result<Plan> admit_to_queue(const Job& job, TimePoint now);
   TimePoint latest_safe_start(const Job& job) const;
   Duration remaining(const Job& job) const;
 

@@ -55,7 +55,8 @@ std::vector<std::string> fields_of(Op op) {
               "power_watts",
               "hardware",
               "policy",
-              "request_id"};
+              "request_id",
+              "allow_late"};
     case Op::kList:
       return {"limit", "all"};
     case Op::kShow:
@@ -417,6 +418,13 @@ Status parse_submit(const json& j, TimePoint now, const ProtocolLimits& limits,
     }
     spec.interruptible = *v;
   }
+  if (j.contains("allow_late")) {
+    auto v = bool_field(j, "allow_late");
+    if (!v) {
+      return make_error(v.error());
+    }
+    spec.allow_late = *v;
+  }
   if (j.contains("pause_mode")) {
     auto v = string_field(j, "pause_mode", 32);
     if (!v) {
@@ -687,6 +695,9 @@ json request_to_json(const Request& request) {
       }
       if (!spec.executor.empty()) {
         j["executor"] = spec.executor;
+      }
+      if (spec.allow_late) {
+        j["allow_late"] = true;
       }
       if (spec.interruptible) {
         j["interruptible"] = true;

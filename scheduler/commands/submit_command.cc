@@ -38,6 +38,7 @@ struct SubmitArgs {
   std::string policy;
   std::string sbatch;
   bool quiet = false;
+  bool allow_late = false;
   std::vector<std::string> command;
 };
 
@@ -119,6 +120,9 @@ void run_submit(SubmitArgs args, CliContext& context) {
   }
   if (!args.options.pause_mode.empty() && !args.options.interruptible) {
     return usage("--pause-mode needs --interruptible");
+  }
+  if (args.allow_late) {
+    request["allow_late"] = true;
   }
   if (args.options.interruptible) {
     request["interruptible"] = true;
@@ -229,6 +233,9 @@ void add_submit_command(CLI::App& app, CliContext& context) {
                   "Submit a Slurm batch script; arguments after -- are sbatch "
                   "options");
   sub->add_flag("--quiet,-q", args->quiet, "Print only the job id");
+  sub->add_flag("--allow-late", args->allow_late,
+                "Admit the job with a warning when its zone's capacity "
+                "cannot meet the deadline (default: refuse it)");
   add_client_options(*sub, args->client);
   sub->add_option("command", args->command,
                   "The job: -- COMMAND [ARGS...] (or sbatch options)");

@@ -74,6 +74,21 @@ TEST(ProtocolTest, SubmitRoundTripsThroughRequestToJson) {
   EXPECT_EQ(Duration(1800), again->spec.min_chunk);
 }
 
+TEST(ProtocolTest, AllowLateIsParsedAndRoundTrips) {
+  auto plain = parse(kGoodSubmit);
+  auto late = parse(submit_with(R"("allow_late":true)"));
+
+  ASSERT_OK(plain);
+  ASSERT_OK(late);
+  EXPECT_FALSE(plain->spec.allow_late);
+  EXPECT_TRUE(late->spec.allow_late);
+  auto again = parse(request_to_json(*late).dump());
+  ASSERT_OK(again);
+  EXPECT_TRUE(again->spec.allow_late);
+  EXPECT_THAT(refusal(submit_with(R"("allow_late":"yes")")),
+              HasSubstr("'allow_late': expected true or false"));
+}
+
 TEST(ProtocolTest, AcceptsDurationTextAndRelativeDeadline) {
   auto request = parse(
       R"({"op":"submit","argv":["x"],"duration":"1h30m","deadline":"+12h"})");
