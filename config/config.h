@@ -69,6 +69,9 @@ struct ProviderConfig {
 struct PlannerConfig {
   Duration replan_period{std::chrono::minutes(15)};
   Duration safety_margin{std::chrono::minutes(10)};  // Before latest start.
+  // Running time each resume of a paused job costs on these backends
+  // (checkpoint restart, Slurm requeue); the latest safe resume counts it.
+  Duration resume_overhead{0};
   Duration max_forecast_age{std::chrono::hours(6)};  // Older = stale.
   Duration default_horizon{std::chrono::hours(48)};
   SignalKindConfig comparison;        // The kind used to compare zones.

@@ -112,6 +112,8 @@ std::string dump_config(const Config& config) {
       << format_duration(planner.replan_period);
   out << YAML::Key << "safety_margin" << YAML::Value
       << format_duration(planner.safety_margin);
+  out << YAML::Key << "resume_overhead" << YAML::Value
+      << format_duration(planner.resume_overhead);
   out << YAML::Key << "max_forecast_age" << YAML::Value
       << format_duration(planner.max_forecast_age);
   out << YAML::Key << "default_horizon" << YAML::Value

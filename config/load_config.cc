@@ -714,8 +714,8 @@ void ConfigReader::read_provider(const Field& field, ProviderConfig& provider) {
 void ConfigReader::read_planner(const Field& field, PlannerConfig& planner) {
   for_each_key(
       field,
-      {"replan_period", "safety_margin", "max_forecast_age", "default_horizon",
-       "comparison", "threshold"},
+      {"replan_period", "safety_margin", "resume_overhead", "max_forecast_age",
+       "default_horizon", "comparison", "threshold"},
       [&](const std::string& key, const Field& value) {
         if (key == "replan_period") {
           if (auto d = duration(value, true)) {
@@ -724,6 +724,10 @@ void ConfigReader::read_planner(const Field& field, PlannerConfig& planner) {
         } else if (key == "safety_margin") {
           if (auto d = duration(value, false)) {
             planner.safety_margin = *d;
+          }
+        } else if (key == "resume_overhead") {
+          if (auto d = duration(value, false)) {
+            planner.resume_overhead = *d;
           }
         } else if (key == "max_forecast_age") {
           if (auto d = duration(value, true)) {

@@ -277,6 +277,7 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
   scheduler_options.replan_period = app->config_.planner.replan_period;
   scheduler_options.horizon = app->config_.planner.default_horizon;
   scheduler_options.safety_margin = app->config_.planner.safety_margin;
+  scheduler_options.resume_overhead = app->config_.planner.resume_overhead;
   scheduler_options.max_forecast_age = app->config_.planner.max_forecast_age;
   scheduler_options.sample_period = app->config_.daemon.sample_period;
   scheduler_options.default_power_watts = model.watts_per_core;

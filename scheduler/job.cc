@@ -122,6 +122,9 @@ Status JobSpec::validate() const {
   if (min_chunk < Duration(0) || min_chunk > duration) {
     return bad("min-chunk must be between 0 and the duration");
   }
+  if (resume_overhead < Duration(0)) {
+    return bad("resume overhead must not be negative");
+  }
   if (power_watts < 0) {
     return bad("power must not be negative");
   }
@@ -155,6 +158,9 @@ std::string spec_to_json(const JobSpec& spec) {
                         : "stop";
   j["min_chunk_s"] = spec.min_chunk.count();
   j["max_pauses"] = spec.max_pauses;
+  if (spec.resume_overhead > Duration(0)) {
+    j["resume_overhead_s"] = spec.resume_overhead.count();
+  }
   if (spec.threshold_gco2_per_kwh) {
     j["threshold_gco2_per_kwh"] = *spec.threshold_gco2_per_kwh;
   }
@@ -206,6 +212,7 @@ Result<JobSpec> spec_from_json(const std::string& text) {
                           : executors::PauseMode::kStop;
     spec.min_chunk = Duration(j.value("min_chunk_s", int64_t{0}));
     spec.max_pauses = j.value("max_pauses", -1);
+    spec.resume_overhead = Duration(j.value("resume_overhead_s", int64_t{0}));
     if (j.contains("threshold_gco2_per_kwh")) {
       spec.threshold_gco2_per_kwh = j["threshold_gco2_per_kwh"].get<double>();
     }

@@ -75,6 +75,10 @@ struct JobSpec {
   executors::PauseMode pause_mode = executors::PauseMode::kStop;
   Duration min_chunk{0};
   int max_pauses = -1;
+  // Running time each resume after a pause costs before work continues (a
+  // checkpoint restart reloading state); the latest-safe-resume rule counts
+  // it (scheduler/safe_resume.h). 0 = free, as SIGCONT is.
+  Duration resume_overhead{0};
   std::optional<double> threshold_gco2_per_kwh;
   double power_watts = 0;  // Declared power; 0 = measure or model.
   std::string hardware;    // Hardware spec, e.g. "gpu: A100 x 4".
@@ -99,7 +103,8 @@ struct Job {
   std::optional<executors::ExecutorHandle> handle;
   std::string executor;  // Resolved executor name.
   std::string zone;      // Where it runs (or will).
-  int segment = 0;       // Index of the current or next plan segment.
+  int segment = 0;       // Index of the current or next run segment: the
+                         // pauses lowcarb has made so far.
   int restarts = 0;      // Checkpoint restarts so far.
   std::optional<TimePoint> started_at;
   std::optional<TimePoint> ended_at;

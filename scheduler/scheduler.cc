@@ -9,6 +9,7 @@
 #include "common/logging.h"
 #include "common/strings.h"
 #include "common/time_format.h"
+#include "scheduler/safe_resume.h"
 #include "scheduler/zone_capacity.h"
 
 namespace lowcarb::scheduler {
@@ -167,16 +168,72 @@ const forecast::IntensitySeries* Scheduler::forecast_for(
   return &series;
 }
 
+ResumeLimits Scheduler::resume_limits(const Job& job) const {
+  ResumeLimits limits;
+  limits.earliest = job.spec.earliest;
+  limits.deadline = job.spec.deadline;
+  limits.safety_margin = options_.safety_margin;
+  limits.resume_overhead = job.spec.resume_overhead + options_.resume_overhead;
+  limits.min_chunk = job.spec.min_chunk;
+  limits.max_pauses = job.spec.max_pauses;
+  return limits;
+}
+
+ResumeProgress Scheduler::progress_of(const Job& job,
+                                      std::optional<TimePoint> now) const {
+  ResumeProgress progress;
+  progress.work = job.spec.duration;
+  progress.run_time = job.run_time;
+  progress.pauses = job.segment;
+  progress.running = job.running_since.has_value();
+  if (now && job.running_since && *now > *job.running_since) {
+    progress.chunk = *now - *job.running_since;
+    progress.run_time += progress.chunk;
+  }
+  return progress;
+}
+
 Duration Scheduler::remaining(const Job& job) const {
-  Duration done = job.run_time;
-  return std::max(Duration(0), job.spec.duration - done);
+  return time_to_finish(progress_of(job), resume_limits(job));
 }
 
 TimePoint Scheduler::latest_safe_start(const Job& job) const {
-  TimePoint latest =
-      job.spec.deadline - remaining(job) - options_.safety_margin;
   // Never earlier than the earliest start: a tight job starts at once.
-  return std::max(latest, job.spec.earliest);
+  return latest_safe_resume(progress_of(job), resume_limits(job));
+}
+
+void Scheduler::run_to_end(Job& job, TimePoint now, const std::string& why) {
+  const Duration left =
+      time_to_finish(progress_of(job, now), resume_limits(job));
+  const TimePoint from = job.running_since.value_or(now);
+  const std::vector<Segment> segments = {{from, now + left}};
+  if (!job.plan) {
+    job.plan.emplace();
+    job.plan->zone = job.zone;
+  }
+  if (job.plan->segments == segments) {
+    return;
+  }
+  job.plan->segments = segments;
+  job.plan->reason = "latest-safe-resume";
+  logger()->info("job {}: runs to the end by {} ({})", job.id,
+                 format_utc(now + left), why);
+  save(job, now, "runs to the end: " + why);
+}
+
+bool Scheduler::keep_running_if_planned(Job& job, TimePoint now) {
+  // The job as if its current segment ended now and the next began at once
+  // (no pause, so no resume to pay for).
+  Job probe = job;
+  probe.run_time += now - *job.running_since;
+  probe.running_since = now;
+  auto plan = make_plan(probe, now);
+  if (!plan || plan->start() > now || plan->zone != job.zone) {
+    return false;
+  }
+  job.plan = std::move(*plan);
+  save(job, now, "keeps running: the re-plan runs it now");
+  return true;
 }
 
 int Scheduler::capacity_of(const std::string& zone) const {
@@ -300,7 +357,10 @@ Result<Plan> Scheduler::make_plan(const Job& job, TimePoint now) {
   request.interruptible = policy == Policy::kPauseResume ||
                           (policy == Policy::kAuto && job.spec.interruptible);
   request.min_chunk = std::min(job.spec.min_chunk, duration);
-  request.max_pauses = job.spec.max_pauses;
+  // Counted across re-plans: the pauses already made, and every further
+  // pause's resume.
+  request.max_pauses = pauses_left(progress_of(job), resume_limits(job));
+  request.pause_overhead = resume_limits(job).resume_overhead;
   if (policy == Policy::kThreshold || job.spec.threshold_gco2_per_kwh) {
     request.threshold_gco2_per_kwh = job.spec.threshold_gco2_per_kwh
                                          ? job.spec.threshold_gco2_per_kwh
@@ -674,6 +734,7 @@ void Scheduler::pause_job(Job& job, TimePoint now, const std::string& why) {
     return;
   }
   job.state = JobState::kPaused;
+  ++job.segment;
   if (job.spec.pause_mode == executors::PauseMode::kCheckpoint) {
     ++job.restarts;
   }
@@ -722,7 +783,8 @@ void Scheduler::step(Job& job, TimePoint now) {
             now >= latest_safe_start(job) && job.plan->start() > now) {
           auto* executor = executor_named(job.executor);
           if (executor && executor->reschedule(*job.handle, now)) {
-            job.plan->segments.front().start = now;
+            job.plan->segments = {{now, now + remaining(job)}};
+            job.plan->reason = "latest-safe-resume";
             save(job, now, "released at its latest safe start");
           }
         }
@@ -736,6 +798,7 @@ void Scheduler::step(Job& job, TimePoint now) {
       }
       if (!job.plan) {
         if (now >= latest_safe_start(job)) {
+          run_to_end(job, now, "no plan; latest safe start reached");
           start_job(job, now, "no plan; latest safe start reached");
         }
         return;
@@ -752,6 +815,7 @@ void Scheduler::step(Job& job, TimePoint now) {
       if (now >= job.plan->start()) {
         start_job(job, now, "planned start " + format_utc(job.plan->start()));
       } else if (now >= latest_safe_start(job)) {
+        run_to_end(job, now, "latest safe start reached");
         start_job(job, now, "latest safe start reached");
       }
       return;
@@ -780,11 +844,18 @@ void Scheduler::step(Job& job, TimePoint now) {
       if (interruptible && !job.held && job.plan &&
           job.plan->segments.size() > 1 &&
           now >= job.plan->segments.front().end) {
-        Duration done = job.run_time + (now - *job.running_since);
-        if (done < job.spec.duration) {
-          pause_job(
-              job, now,
-              "segment ended at " + format_utc(job.plan->segments.front().end));
+        // The latest-safe-resume rule decides whether the planned pause may
+        // happen; if not, the job runs to the end.
+        const auto verdict =
+            may_pause(progress_of(job, now), resume_limits(job), now);
+        if (verdict == PauseVerdict::kAllowed) {
+          if (!keep_running_if_planned(job, now)) {
+            pause_job(job, now,
+                      "segment ended at " +
+                          format_utc(job.plan->segments.front().end));
+          }
+        } else if (verdict != PauseVerdict::kWorkDone) {
+          run_to_end(job, now, std::string("no pause: ") + to_string(verdict));
         }
       }
       return;
@@ -804,6 +875,7 @@ void Scheduler::step(Job& job, TimePoint now) {
         resume_job(job, now,
                    "planned segment " + format_utc(job.plan->start()));
       } else if (now >= latest_safe_start(job)) {
+        run_to_end(job, now, "latest safe resume reached");
         resume_job(job, now, "latest safe resume reached");
       }
       return;
@@ -821,6 +893,7 @@ void Scheduler::step(Job& job, TimePoint now) {
       if (job.state == JobState::kPausing) {
         if (paused) {
           job.state = JobState::kPaused;
+          ++job.segment;  // As pause_job() does once the pause is done.
           if (job.spec.pause_mode == executors::PauseMode::kCheckpoint) {
             ++job.restarts;  // As pause_job() does once the pause is done.
           }

@@ -22,6 +22,7 @@
 #include "scheduler/job.h"
 #include "scheduler/job_store.h"
 #include "scheduler/optimizer.h"
+#include "scheduler/safe_resume.h"
 #include "scheduler/tracker.h"
 
 namespace lowcarb::scheduler {
@@ -33,6 +34,10 @@ struct SchedulerOptions {
   Duration replan_period{std::chrono::minutes(15)};
   Duration horizon{std::chrono::hours(48)};
   Duration safety_margin{std::chrono::minutes(10)};
+  // Running time every resume costs on this installation's backends (a
+  // Slurm requeue being placed again), added to the job's own
+  // JobSpec::resume_overhead by the latest-safe-resume rule.
+  Duration resume_overhead{0};
   Duration max_forecast_age{std::chrono::hours(6)};
   Duration sample_period{std::chrono::seconds(10)};
   // Overrides every job's policy (the simulator compares policies).
@@ -145,8 +150,22 @@ class Scheduler {
   // queued job's) cannot be met with the slots left, unless
   // spec.allow_late (then a warning in the plan).
   Result<Plan> admit_to_queue(const Job& job, TimePoint now);
+  // The latest-safe-resume rule's view of a job (scheduler/safe_resume.h):
+  // its limits, and its progress at the start of its current segment or, with
+  // `now`, at `now`.
+  ResumeLimits resume_limits(const Job& job) const;
+  ResumeProgress progress_of(const Job& job,
+                             std::optional<TimePoint> now = {}) const;
+  // The latest safe (re)start of a queued or paused job.
   TimePoint latest_safe_start(const Job& job) const;
+  // Running time still needed from the start of the current segment (for a
+  // queued or paused job: from its (re)start), resume overheads included.
   Duration remaining(const Job& job) const;
+  // The rule overrides the plan: one segment from now to the end.
+  void run_to_end(Job& job, TimePoint now, const std::string& why);
+  // At a planned pause of a running job: re-plans as if it continued and
+  // keeps it running when that plan runs it now. True when it kept running.
+  bool keep_running_if_planned(Job& job, TimePoint now);
 
   void step(Job& job, TimePoint now);
   void start_job(Job& job, TimePoint now, const std::string& why);

@@ -233,6 +233,7 @@ logging: {level: debug, format: journald, file: /var/log/lowcarb.log}
 planner:
   replan_period: 5m
   safety_margin: 30m
+  resume_overhead: 2m
   max_forecast_age: 3h
   default_horizon: 72h
   comparison: {basis: marginal, scope: lifecycle}
@@ -278,6 +279,7 @@ daemon:
   EXPECT_EQ("journald", config.logging.format);
   EXPECT_EQ(minutes(5), config.planner.replan_period);
   EXPECT_EQ(hours(72), config.planner.default_horizon);
+  EXPECT_EQ(minutes(2), config.planner.resume_overhead);
   EXPECT_EQ("marginal", config.planner.comparison.basis);
   EXPECT_EQ(120, config.planner.threshold_gco2_per_kwh);
   EXPECT_EQ(1.4, config.hardware.pue);
