@@ -33,11 +33,36 @@ IntensitySeries window(const IntensitySeries& series, TimePoint now,
   return out;
 }
 
+// The points of `earlier` answers that end before `latest` begins, then
+// `latest`'s: what was forecast for times the newest answer no longer covers.
+std::vector<IntensityPoint> earlier_points(
+    const std::vector<IntensityPoint>& earlier, const IntensitySeries& replaced,
+    const IntensitySeries& latest, TimePoint keep_after) {
+  if (latest.points.empty()) {
+    return earlier;
+  }
+  const TimePoint begins = latest.points.front().start;
+  std::vector<IntensityPoint> kept;
+  for (const auto* points : {&earlier, &replaced.points}) {
+    for (const auto& point : *points) {
+      if (point.end > keep_after && point.end <= begins &&
+          (kept.empty() || point.start >= kept.back().end)) {
+        kept.push_back(point);
+      }
+    }
+  }
+  return kept;
+}
+
 }  // namespace
 
 struct BackgroundForecasts::State {
   struct Entry {
     std::optional<IntensitySeries> series;  // The last good answer.
+    // What earlier answers said of times before the last one begins (at
+    // most max_age back): the tracker asks for the forecast in force at a
+    // job's submission when it meters the run-now counterfactual.
+    std::vector<IntensityPoint> earlier;
     TimePoint fetched_at{};
     Duration horizon{0};
     bool queued = false;  // A refresh is queued or running.
@@ -62,6 +87,7 @@ struct BackgroundForecasts::State {
   bool stopping = false;
   std::function<void()> on_update;
   std::shared_ptr<ForecastProvider> remote;
+  Duration max_age{0};
 
   void run() {
     std::unique_lock lock(mutex);
@@ -87,6 +113,10 @@ struct BackgroundForecasts::State {
         // Only news wakes the caller: the same answer again changes no plan.
         updated = !entry.series || entry.series->points != result->points ||
                   entry.series->provider != result->provider;
+        if (entry.series) {
+          entry.earlier = earlier_points(entry.earlier, *entry.series, *result,
+                                         request.now - max_age);
+        }
         entry.series = std::move(*result);
         entry.fetched_at = request.now;
         entry.horizon = request.horizon;
@@ -129,6 +159,7 @@ BackgroundForecasts::BackgroundForecasts(
       immediate_(immediate),
       options_(options) {
   state_->remote = std::move(remote);
+  state_->max_age = options_.max_age;
   std::thread([state = state_] { state->run(); }).detach();
 }
 
@@ -175,6 +206,14 @@ Result<IntensitySeries> BackgroundForecasts::forecast(const std::string& zone,
     }
     if (have && now - entry.fetched_at <= options_.max_age) {
       auto part = window(*entry.series, now, horizon);
+      if (!entry.earlier.empty() && !entry.series->points.empty() &&
+          now < entry.series->points.front().start) {
+        IntensitySeries joined = *entry.series;
+        joined.points = entry.earlier;
+        joined.points.insert(joined.points.end(), entry.series->points.begin(),
+                             entry.series->points.end());
+        part = window(joined, now, horizon);
+      }
       if (!part.empty()) {
         served = std::move(part);
       }

@@ -146,6 +146,30 @@ TEST_F(BackgroundForecastsTest, ServesTheLastGoodForecastWhileARefreshRuns) {
   EXPECT_GT(during->points.front().end, kNow + minutes(20));
 }
 
+// The tracker meters a job's run-now counterfactual over times around its
+// submission: the forecast then in force must still answer for them after
+// newer refreshes, which begin later.
+TEST_F(BackgroundForecastsTest, EarlierTimesAreAnsweredByTheEarlierForecast) {
+  remote_->open();
+  ASSERT_OK(background_->forecast("DE", kNow, hours(24)));
+  ASSERT_TRUE(background_->wait_idle(10s));
+  remote_->set_value(999);
+  remote_->open();
+  ASSERT_OK(background_->forecast("DE", kNow + hours(2), hours(24)));
+  ASSERT_TRUE(background_->wait_idle(10s));
+
+  auto latest = background_->forecast("DE", kNow + hours(2), hours(1));
+  auto earlier = background_->forecast("DE", kNow + minutes(30), hours(1));
+
+  ASSERT_OK(latest);
+  EXPECT_EQ(999, latest->points.front().gco2_per_kwh);
+  ASSERT_OK(earlier);
+  ASSERT_FALSE(earlier->points.empty());
+  EXPECT_LE(earlier->points.front().start, kNow + minutes(30));
+  EXPECT_EQ(300, earlier->points.front().gco2_per_kwh);
+  EXPECT_EQ("gated", earlier->provider);
+}
+
 TEST_F(BackgroundForecastsTest,
        AForecastOlderThanTheMaximumAgeIsReplacedAndLogged) {
   remote_->open();
