@@ -16,8 +16,8 @@ constexpr Duration kHorizon = std::chrono::hours(72);
 api::HttpRouteHandler make_daemon_routes(std::function<App&()> app,
                                          const Clock& clock,
                                          api::RequestHandler handler) {
-  return [app = std::move(app), &clock, handler = std::move(handler)](
-             const api::HttpRouteRequest& request)
+  return [app = std::move(app), &clock,
+          handler = std::move(handler)](const api::HttpRouteRequest& request)
              -> std::optional<api::HttpReply> {
     App& current = app();
     const TimePoint now = clock.now();
