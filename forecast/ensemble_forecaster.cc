@@ -9,6 +9,7 @@
 
 #include "common/assert.h"
 #include "common/time_format.h"
+#include "forecast/history_forecaster.h"
 #include "forecast/resample.h"
 
 namespace lowcarb::forecast {
@@ -366,41 +367,7 @@ Result<IntensitySeries> EnsembleForecaster::forecast(const std::string& zone,
 Result<IntensitySeries> EnsembleForecaster::history(const std::string& zone,
                                                     TimePoint from,
                                                     TimePoint to) {
-  if (store_ == nullptr) {
-    auto it = observed_.find(zone);
-    if (it == observed_.end()) {
-      return make_error(ErrorCode::kNotFound,
-                        fmt::format("history for {}: no observations of this "
-                                    "zone",
-                                    zone));
-    }
-    IntensitySeries slice = it->second;
-    slice.points.clear();
-    for (const auto& point : it->second.points) {
-      if (point.end > from && point.start < to) {
-        slice.points.push_back(point);
-      }
-    }
-    return slice;
-  }
-  auto kinds = store_->kinds(zone);
-  if (!kinds) {
-    return make_error(ErrorCode::kUnavailable, kinds.error().message);
-  }
-  std::vector<SignalKind> order{preferred_};
-  order.insert(order.end(), kinds->begin(), kinds->end());
-  for (const auto& kind : order) {
-    auto observed = store_->range(zone, kind, from, to);
-    if (!observed) {
-      return make_error(ErrorCode::kUnavailable, observed.error().message);
-    }
-    if (!observed->empty()) {
-      return observed;
-    }
-  }
-  return make_error(ErrorCode::kNotFound,
-                    fmt::format("history for {}: nothing stored in [{}, {})",
-                                zone, format_utc(from), format_utc(to)));
+  return observed_history(store_, observed_, preferred_, zone, from, to);
 }
 
 }  // namespace lowcarb::forecast

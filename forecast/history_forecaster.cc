@@ -244,12 +244,13 @@ Result<IntensitySeries> HistoryForecaster::forecast(const std::string& zone,
   return make_error(last_error);
 }
 
-Result<IntensitySeries> HistoryForecaster::history(const std::string& zone,
-                                                   TimePoint from,
-                                                   TimePoint to) {
-  if (store_ == nullptr) {
-    auto it = observed_.find(zone);
-    if (it == observed_.end()) {
+Result<IntensitySeries> observed_history(
+    HistoryStore* store, const std::map<std::string, IntensitySeries>& observed,
+    const SignalKind& preferred, const std::string& zone, TimePoint from,
+    TimePoint to) {
+  if (store == nullptr) {
+    auto it = observed.find(zone);
+    if (it == observed.end()) {
       return make_error(ErrorCode::kNotFound,
                         fmt::format("history for {}: no observations of this "
                                     "zone",
@@ -264,24 +265,30 @@ Result<IntensitySeries> HistoryForecaster::history(const std::string& zone,
     }
     return slice;
   }
-  auto kinds = store_->kinds(zone);
+  auto kinds = store->kinds(zone);
   if (!kinds) {
     return make_error(ErrorCode::kUnavailable, kinds.error().message);
   }
-  std::vector<SignalKind> order{preferred_};
+  std::vector<SignalKind> order{preferred};
   order.insert(order.end(), kinds->begin(), kinds->end());
   for (const auto& kind : order) {
-    auto observed = store_->range(zone, kind, from, to);
-    if (!observed) {
-      return make_error(ErrorCode::kUnavailable, observed.error().message);
+    auto stored = store->range(zone, kind, from, to);
+    if (!stored) {
+      return make_error(ErrorCode::kUnavailable, stored.error().message);
     }
-    if (!observed->empty()) {
-      return observed;
+    if (!stored->empty()) {
+      return stored;
     }
   }
   return make_error(ErrorCode::kNotFound,
                     fmt::format("history for {}: nothing stored in [{}, {})",
                                 zone, format_utc(from), format_utc(to)));
+}
+
+Result<IntensitySeries> HistoryForecaster::history(const std::string& zone,
+                                                   TimePoint from,
+                                                   TimePoint to) {
+  return observed_history(store_, observed_, preferred_, zone, from, to);
 }
 
 }  // namespace lowcarb::forecast

@@ -67,6 +67,14 @@ class HistoryModel {
   int64_t max_lag_steps_ = 1;  // Bound on known_from_ - step end, in steps.
 };
 
+// The observations of `zone` in [from, to): from `store` when there is one
+// (the `preferred` kind first, then any other stored kind), else from the
+// in-memory `observed` series. Shared by the history-based forecasters.
+Result<IntensitySeries> observed_history(
+    HistoryStore* store, const std::map<std::string, IntensitySeries>& observed,
+    const SignalKind& preferred, const std::string& zone, TimePoint from,
+    TimePoint to);
+
 class HistoryForecaster final : public ForecastProvider {
  public:
   // Reads observations from `store` on every call, preferring `preferred`
