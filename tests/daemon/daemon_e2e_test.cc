@@ -544,6 +544,13 @@ TEST_F(DaemonE2eTest, ProviderTokenNeverAppearsInTheLog) {
                      {"zones", {"DE"}},
                      {"deadline", "+6h"}});
   ASSERT_TRUE(job.contains("id"));
+  // The provider is asked on the daemon's forecast worker, off the loop: the
+  // submit is answered first (from the local chain), the failure comes after.
+  (void)wait_until(
+      [&] {
+        return daemon_->log().find("provider em failed") != std::string::npos;
+      },
+      kWait);
   daemon_->stop();
 
   const std::string log = daemon_->log();
