@@ -331,37 +331,12 @@ Result<IntensitySeries> EnsembleForecaster::forecast(const std::string& zone,
     }
     return it->second.forecast(now, horizon);
   }
-  auto kinds = store_->kinds(zone);
-  if (!kinds) {
-    return make_error(ErrorCode::kUnavailable, kinds.error().message);
-  }
-  std::vector<SignalKind> order{preferred_};
-  for (const auto& kind : *kinds) {
-    if (!kind.comparable_with(preferred_)) {
-      order.push_back(kind);
-    }
-  }
   const TimePoint from = now - options_.lookback(horizon);
-  Error last_error{ErrorCode::kNotFound,
-                   fmt::format("history forecast for {}: no stored "
-                               "observations (import some with `lowcarb "
-                               "forecast import`)",
-                               zone)};
-  for (const auto& kind : order) {
-    auto observed = store_->range(zone, kind, from, now);
-    if (!observed) {
-      return make_error(ErrorCode::kUnavailable, observed.error().message);
-    }
-    if (observed->empty()) {
-      continue;
-    }
-    auto result = EnsembleModel(*observed, options_).forecast(now, horizon);
-    if (result) {
-      return result;
-    }
-    last_error = result.error();
-  }
-  return make_error(last_error);
+  return forecast_from_store(
+      *store_, preferred_, zone, from, now,
+      [&](const IntensitySeries& observed) {
+        return EnsembleModel(observed, options_).forecast(now, horizon);
+      });
 }
 
 Result<IntensitySeries> EnsembleForecaster::history(const std::string& zone,

@@ -210,32 +210,44 @@ Result<IntensitySeries> HistoryForecaster::forecast(const std::string& zone,
     }
     return it->second.forecast(now, horizon);
   }
-  auto kinds = store_->kinds(zone);
+  // Enough for max_days earlier days of every step up to the horizon.
+  const TimePoint from = now - horizon - kDay * (options_.max_days + 1);
+  return forecast_from_store(
+      *store_, preferred_, zone, from, now,
+      [&](const IntensitySeries& observed) {
+        return HistoryModel(observed, options_).forecast(now, horizon);
+      });
+}
+
+Result<IntensitySeries> forecast_from_store(
+    HistoryStore& store, const SignalKind& preferred, const std::string& zone,
+    TimePoint from, TimePoint now,
+    const std::function<Result<IntensitySeries>(const IntensitySeries&)>&
+        model_forecast) {
+  auto kinds = store.kinds(zone);
   if (!kinds) {
     return make_error(ErrorCode::kUnavailable, kinds.error().message);
   }
-  std::vector<SignalKind> order{preferred_};
+  std::vector<SignalKind> order{preferred};
   for (const auto& kind : *kinds) {
-    if (!kind.comparable_with(preferred_)) {
+    if (!kind.comparable_with(preferred)) {
       order.push_back(kind);
     }
   }
-  // Enough for max_days earlier days of every step up to the horizon.
-  const TimePoint from = now - horizon - kDay * (options_.max_days + 1);
   Error last_error{ErrorCode::kNotFound,
                    fmt::format("history forecast for {}: no stored "
                                "observations (import some with `lowcarb "
                                "forecast import`)",
                                zone)};
   for (const auto& kind : order) {
-    auto observed = store_->range(zone, kind, from, now);
+    auto observed = store.range(zone, kind, from, now);
     if (!observed) {
       return make_error(ErrorCode::kUnavailable, observed.error().message);
     }
     if (observed->empty()) {
       continue;
     }
-    auto result = HistoryModel(*observed, options_).forecast(now, horizon);
+    auto result = model_forecast(*observed);
     if (result) {
       return result;
     }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -66,6 +67,16 @@ class HistoryModel {
   std::vector<int64_t> known_prefix_;  // Steps with a value in [0, i).
   int64_t max_lag_steps_ = 1;  // Bound on known_from_ - step end, in steps.
 };
+
+// The forecast a history model makes from `zone`'s observations stored in
+// [from, now): `model_forecast` is given the `preferred` kind's, or, when
+// that fails or none are stored, each other stored kind's not comparable
+// with it in turn. Shared by the history-based forecasters.
+Result<IntensitySeries> forecast_from_store(
+    HistoryStore& store, const SignalKind& preferred, const std::string& zone,
+    TimePoint from, TimePoint now,
+    const std::function<Result<IntensitySeries>(const IntensitySeries&)>&
+        model_forecast);
 
 // The observations of `zone` in [from, to): from `store` when there is one
 // (the `preferred` kind first, then any other stored kind), else from the
