@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -406,6 +407,25 @@ void Daemon::reload() {
         "daemon.socket_path, socket_group and http_listen changes "
         "take effect at the next restart");
   }
+  // Tokens are re-read too, so a leaked one is revoked by editing the
+  // configuration (or the token file) and sending SIGHUP.
+  std::optional<std::vector<api::HttpToken>> tokens;
+  if (http_server_) {
+    auto loaded = api::load_http_tokens(options_.http_token_file,
+                                        config->daemon.http_tokens);
+    if (loaded) {
+      if (auto valid = api::validate_http_tokens(*loaded); !valid) {
+        loaded = make_error(valid.error());
+      }
+    }
+    if (!loaded) {
+      logger()->error("reload failed, keeping the running configuration: {}",
+                      loaded.error().message);
+      notify_service_manager("READY=1");
+      return;
+    }
+    tokens = std::move(*loaded);
+  }
   init_logging(config->logging);
   auto app = make_app_(*config);
   if (!app) {
@@ -425,6 +445,14 @@ void Daemon::reload() {
   service_.reset();
   app_ = std::move(*app);
   make_service();
+  socket_server_->set_max_connections_per_user(
+      app_->config().daemon.max_connections_per_user);
+  if (tokens) {
+    const size_t count = tokens->size();
+    // Validated above, so this cannot fail.
+    (void)http_server_->set_tokens(std::move(*tokens));
+    logger()->info("HTTP API tokens reloaded: {} in use", count);
+  }
   watch_forecasts();
   logger()->info("configuration reloaded from {}: {} zones, {} active jobs",
                  app_->config().source, app_->config().zones.size(),

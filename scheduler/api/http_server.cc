@@ -463,6 +463,30 @@ bool constant_time_equals(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+Status validate_http_tokens(const std::vector<HttpToken>& tokens) {
+  if (tokens.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "the HTTP API needs a token (--http-token-file or "
+                      "daemon.http_tokens)");
+  }
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i].token.empty()) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "the HTTP API was given an empty token");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (tokens[i].token == tokens[j].token) {
+        return make_error(
+            ErrorCode::kInvalidArgument,
+            fmt::format("HTTP tokens of {} and {} are the same token; each "
+                        "user needs its own",
+                        tokens[j].peer.user, tokens[i].peer.user));
+      }
+    }
+  }
+  return {};
+}
+
 HttpServer::HttpServer(asio::io_context& io, std::shared_ptr<Shared> shared)
     : acceptor_(io), backoff_timer_(io), shared_(std::move(shared)) {}
 
@@ -474,26 +498,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(
   if (!address) {
     return make_error(address.error());
   }
-  if (options.tokens.empty()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "the HTTP API needs a token (--http-token-file or "
-                      "daemon.http_tokens)");
-  }
-  for (size_t i = 0; i < options.tokens.size(); ++i) {
-    if (options.tokens[i].token.empty()) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "the HTTP API was given an empty token");
-    }
-    for (size_t j = 0; j < i; ++j) {
-      if (options.tokens[i].token == options.tokens[j].token) {
-        return make_error(
-            ErrorCode::kInvalidArgument,
-            fmt::format("HTTP tokens of {} and {} are the same token; each "
-                        "user needs its own",
-                        options.tokens[j].peer.user,
-                        options.tokens[i].peer.user));
-      }
-    }
+  if (auto valid = validate_http_tokens(options.tokens); !valid) {
+    return make_error(valid.error());
   }
   auto shared = std::make_shared<Shared>();
   shared->options = std::move(options);
@@ -557,6 +563,16 @@ void HttpServer::accept() {
     std::make_shared<Session>(std::move(socket), shared_)->start();
     accept();
   });
+}
+
+Status HttpServer::set_tokens(std::vector<HttpToken> tokens) {
+  if (auto valid = validate_http_tokens(tokens); !valid) {
+    return valid;
+  }
+  // Requests are answered synchronously on the loop's thread, so no request
+  // holds a Peer* into the old list while it is replaced.
+  shared_->options.tokens = std::move(tokens);
+  return {};
 }
 
 void HttpServer::stop() {

@@ -71,6 +71,10 @@ Result<std::string> read_token_file(const std::string& path);
 // kInvalidArgument naming `what` when there is no such user.
 Result<Peer> peer_for_user(const std::string& user, const std::string& what);
 
+// kInvalidArgument unless there is at least one token and all are non-empty
+// and distinct (the error names the users, never the tokens).
+Status validate_http_tokens(const std::vector<HttpToken>& tokens);
+
 // Compares in time that depends only on the lengths, not the contents.
 bool constant_time_equals(std::string_view a, std::string_view b);
 
@@ -86,6 +90,10 @@ class HttpServer {
   ~HttpServer();
 
   uint16_t port() const { return port_; }
+  // Replaces the accepted tokens (SIGHUP: a revoked token stops working at
+  // once, a new one starts). Keeps the old list when `tokens` is invalid
+  // (see validate_http_tokens()). Call on the loop's thread.
+  Status set_tokens(std::vector<HttpToken> tokens);
   void stop();
 
   struct Shared;

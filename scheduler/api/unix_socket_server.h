@@ -64,6 +64,11 @@ class UnixSocketServer {
   void stop();
 
   const std::string& path() const { return options_.path; }
+  // Applies to connections accepted from now on (SIGHUP). Call on the
+  // loop's thread.
+  void set_max_connections_per_user(size_t limit) {
+    options_.max_connections_per_user = limit;
+  }
 
   struct Shared;
 

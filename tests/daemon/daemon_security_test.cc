@@ -503,6 +503,57 @@ TEST_F(DaemonSecurityTest, GroupReadableTokenFileIsRefusedNamingFileAndMode) {
   EXPECT_THAT(why, Not(HasSubstr("alice-http-token-0003")));
 }
 
+TEST_F(DaemonSecurityTest, SighupRotatesHttpTokensAndKeepsThemOnABadFile) {
+  const int port = free_loopback_port();
+  const std::string old_token = "alice-http-token-old-0005";
+  const std::string new_token = "alice-http-token-new-0006";
+  const std::string file = dir_.file("token-a");
+  write_file(file, old_token + "\n");
+  ::chmod(file.c_str(), 0600);
+  write_config(fmt::format(R"(  http_listen: "127.0.0.1:{}"
+  http_tokens:
+    - {{file: {}, user: lcsec_a}})",
+                           port, file));
+  start(launch());
+  ASSERT_EQ(200, http_request(port, "GET", "/jobs", old_token).status);
+
+  write_file(file, new_token + "\n");
+  daemon_->signal(SIGHUP);
+  const bool rotated = wait_until(
+      [&] {
+        return daemon_->log().find("HTTP API tokens reloaded") !=
+               std::string::npos;
+      },
+      kWait);
+  ASSERT_TRUE(rotated) << daemon_->log();
+  const int old_after_rotation =
+      http_request(port, "GET", "/jobs", old_token).status;
+  const int new_after_rotation =
+      http_request(port, "GET", "/jobs", new_token).status;
+
+  // A token file others may read is refused at reload as at start: the
+  // running tokens stay.
+  write_file(file, "alice-http-token-leaky-0007\n");
+  ::chmod(file.c_str(), 0644);
+  daemon_->signal(SIGHUP);
+  const bool refused = wait_until(
+      [&] {
+        return daemon_->log().find(
+                   "reload failed, keeping the running "
+                   "configuration") != std::string::npos;
+      },
+      kWait);
+
+  EXPECT_EQ(401, old_after_rotation);
+  EXPECT_EQ(200, new_after_rotation);
+  EXPECT_TRUE(refused) << daemon_->log();
+  EXPECT_EQ(200, http_request(port, "GET", "/jobs", new_token).status);
+  EXPECT_EQ(
+      401,
+      http_request(port, "GET", "/jobs", "alice-http-token-leaky-0007").status);
+  EXPECT_THAT(daemon_->log(), HasSubstr("mode 0644"));
+  EXPECT_THAT(daemon_->log(), Not(HasSubstr("alice-http-token")));
+}
 TEST_F(DaemonSecurityTest, DeepJsonIsRejectedAndTheDaemonKeepsServing) {
   const int port = free_loopback_port();
   write_file(dir_.file("token"), "root-http-token-0004\n");
