@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// Issue 13 end to end: the daemon is killed while sbatch is in flight, the
-// Slurm job runs and ends (and leaves squeue and scontrol) while no daemon
-// is up, and the restarted daemon adopts it with its real end state instead
-// of submitting it again. The test cluster (scripts/slurm-cluster) has no
-// slurmdbd, so sacct knows nothing: the job is found in the jobcomp/filetxt
+// Issues 12 and 13 end to end with a real Slurm cluster and the real
+// daemon. Metering: the daemon killed mid-run resumes the Slurm meter from
+// the last ledger row, so the job's CPU-time rows add up to the CPU time
+// Slurm itself reports for it. Adoption: the daemon is killed while sbatch is
+// in flight, the Slurm job runs and ends (and leaves squeue and scontrol) while
+// no daemon is up, and the restarted daemon adopts it with its real end state
+// instead of submitting it again. The test cluster (scripts/slurm-cluster) has
+// no slurmdbd, so sacct knows nothing: the job is found in the jobcomp/filetxt
 // log by its default name lowcarb-<id>. The fixture is the one of
 // slurm_daemon_test.cc. Skipped, with the reason, when not root or Slurm is
 // missing.
@@ -22,8 +25,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/sqlite_database.h"
 #include "common/strings.h"
 #include "executors/posix_process_runner.h"
+#include "executors/slurm_executor.h"
+#include "scheduler/sqlite_job_store.h"
 #include "tests/daemon/daemon_process.h"
 #include "tests/fakes/test_support.h"
 
@@ -271,6 +277,99 @@ TEST_F(SlurmAdoptEndedTest, AJobThatEndedWhileTheDaemonWasDownIsAdoptedOnce) {
   EXPECT_THAT(daemon_->log(), HasSubstr("adopted Slurm job"));
   EXPECT_EQ(1, runs) << final_log;
   EXPECT_TRUE(squeue_comments().empty()) << squeue_comments();
+}
+
+// The ledger's CPU energy of a job metered across a SIGKILL restart equals
+// (within 2 %) its CPU time as sstat reports it after its burn, x watts per
+// core: nothing re-metered from the job's start, nothing lost. (Without the
+// carried-over counter the first row after the restart counted the job's
+// CPU time from its start, up to the interval's CPU bound.)
+TEST_F(SlurmAdoptEndedTest, LedgerCpuEnergyAcrossARestartEqualsSlurmsCpuTime) {
+  const std::string burned = base_ + "/jobs/burned";
+  auto submitted = daemon_->call(
+      {{"op", "submit"},
+       {"name", "restart-burn"},
+       {"argv",
+        {"sh", "-c",
+         fmt::format("end=$(( $(date +%s) + 14 )); while [ $(date +%s) -lt "
+                     "$end ]; do i=0; while [ $i -lt 2000 ]; do i=$((i+1)); "
+                     "done; done; touch {}; sleep 8",
+                     burned)}},
+       {"working_dir", base_ + "/jobs"},
+       {"duration", 60},
+       {"zones", {"FR"}},
+       {"executor", fmt::format("slurm:{}", kCluster)},
+       {"deadline", "+12h"}});
+  ASSERT_OK(submitted);
+  const std::string id = (*submitted)["id"];
+  ASSERT_TRUE(wait_until([&] { return state(id) == "running"; },
+                         std::chrono::seconds(30)))
+      << daemon_->log();
+  auto shown = daemon_->call({{"op", "show"}, {"id", id}});
+  ASSERT_OK(shown);
+  const std::string slurm_id = shown->value("slurm_job_id", "");
+  ASSERT_FALSE(slurm_id.empty()) << shown->dump();
+
+  std::this_thread::sleep_for(std::chrono::seconds(6));  // Rows recorded.
+  daemon_->kill_hard();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  daemon_ = std::make_unique<DaemonProcess>(launch());
+  std::string why;
+  ASSERT_TRUE(daemon_->start(why)) << why;
+
+  // Slurm's own figure once the burn is over (the job then sleeps).
+  ASSERT_TRUE(
+      wait_until([&] { return fs::exists(burned); }, std::chrono::seconds(40)));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  config::SlurmClusterConfig cluster;
+  cluster.name = kCluster;
+  cluster.slurm_conf = base_ + "/etc/slurm.conf";
+  executors::SlurmExecutor probe(cluster, runner_);
+  auto live = probe.live_usage({"slurm", kCluster, slurm_id});
+  ASSERT_OK(live);
+  double slurm_cpu_seconds = 0;
+  for (const auto& step : live->steps) {
+    slurm_cpu_seconds += step.cpu_seconds;
+  }
+  ASSERT_TRUE(wait_ended(id, std::chrono::seconds(40)))
+      << "job " << id << " is still " << state(id) << "\n"
+      << daemon_->log();
+  const std::string final_state = state(id);
+  daemon_->stop();
+
+  auto db = Database::open(dir_.file("state/lowcarb.db"));
+  ASSERT_OK(db);
+  auto store = scheduler::SqliteJobStore::open(**db);
+  ASSERT_OK(store);
+  scheduler::LedgerFilter filter;
+  filter.job_id = id;
+  auto rows = (*store)->ledger(filter);
+  ASSERT_OK(rows);
+  double cpu_time_joules = 0;
+  int64_t metered_s = 0;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    const auto& row = (*rows)[i];
+    if (row.meter_source == "slurm-cpu-time") {
+      cpu_time_joules += row.cpu_joules;
+    }
+    if (i > 0) {
+      EXPECT_GE(row.start, (*rows)[i - 1].end);  // No time metered twice.
+    }
+    metered_s += (row.end - row.start).count();
+  }
+
+  EXPECT_EQ("succeeded", final_state);
+  ASSERT_GT(slurm_cpu_seconds, 0);
+  const double expected = kWattsPerCore * slurm_cpu_seconds;
+  EXPECT_NEAR(expected, cpu_time_joules, 0.02 * expected)
+      << "Slurm: " << slurm_cpu_seconds << " CPU s; ledger " << cpu_time_joules
+      << " J of CPU-time rows over " << metered_s << " s\n"
+      << daemon_->log();
+  std::cout << fmt::format(
+      "Slurm job across a restart: sstat {:.0f} CPU s = {:.0f} J; ledger "
+      "CPU-time rows {:.1f} J ({:+.2f} %)\n",
+      slurm_cpu_seconds, expected, cpu_time_joules,
+      100.0 * (cpu_time_joules - expected) / expected);
 }
 
 }  // namespace
