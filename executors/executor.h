@@ -75,6 +75,10 @@ struct RunStatus {
   std::optional<TimePoint> ended_at;
   double cpu_seconds = 0;  // CPU time used so far, when the backend knows.
   std::string message;     // Human-readable detail ("exit 3", "TIMEOUT").
+  // With kRunning: a checkpoint pause was asked for and the job is still
+  // saving its state (it has until the grace period ends). The pause is
+  // done once poll() says kPaused; until then, asking again is wrong.
+  bool pausing = false;
 };
 
 class Executor {
@@ -97,6 +101,9 @@ class Executor {
 
   virtual Result<RunStatus> poll(const ExecutorHandle& handle) = 0;
 
+  // Never waits for the job: a checkpoint pause may return while the job
+  // still saves its state, and poll() then reports RunStatus::pausing until
+  // it has gone (see the backend's header for how long that may take).
   virtual Status pause(const ExecutorHandle& handle, PauseMode mode) = 0;
   // Resumes a paused job. In checkpoint mode the job is started again from
   // `spec` (with LOWCARB_RESUME=1) and a new handle is returned.

@@ -517,6 +517,14 @@ Result<RunStatus> LocalExecutor::poll(const ExecutorHandle& handle) {
                            : "cancelled: " + record->cancel_reason;
       return status;
     }
+    if (record->checkpoint_requested) {
+      // Saving its state: not paused until it has gone, and not running for
+      // the overrun rule either (housekeeping() bounds it by the grace).
+      status.state = RunState::kRunning;
+      status.pausing = true;
+      status.message = "pausing: saving its checkpoint";
+      return status;
+    }
     std::vector<std::string> notes;
     const bool stopped = stat->stopped();
     const Duration running = running_time(*record, stopped, now);
@@ -591,6 +599,14 @@ Result<RunStatus> LocalExecutor::poll(const ExecutorHandle& handle) {
     return status;
   }
   if (record->checkpoint_requested) {
+    if (spawner_.group_alive(identity->pid)) {
+      // The wrapper is gone but processes the job started are still
+      // exiting (housekeeping() sends them TERM, and KILL after the grace).
+      status.state = RunState::kRunning;
+      status.pausing = true;
+      status.message = "pausing: its processes are still exiting";
+      return status;
+    }
     status.state = RunState::kPaused;
     status.message = "checkpointed; resume() starts the next segment";
     return status;
@@ -677,18 +693,14 @@ Status LocalExecutor::pause(const ExecutorHandle& handle, PauseMode mode) {
   }
   // A stopped job cannot act on the signal.
   (void)spawner_.signal_group(group, SIGCONT);
-  const auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(
-      options_.config.grace);
-  if (!wait_until([&] { return !spawner_.group_alive(group); }, grace)) {
-    logger()->warn(
-        "job {}: did not exit within {} of {}; killing it (its checkpoint may "
-        "be incomplete)",
-        record->job_id, describe_duration(options_.config.grace),
-        signal_name(checkpoint_signal_));
-    (void)spawner_.signal_group(group, SIGKILL);
-  }
-  logger()->info("job {} segment {}: checkpointed", record->job_id,
-                 record->segment);
+  // The job saves in its own time; poll() reports it pausing until the group
+  // has gone and housekeeping() kills it if the grace runs out, so the
+  // caller's loop never waits for a checkpoint.
+  queue_kill(*identity, true);
+  logger()->info("job {} segment {}: {} sent; saving its checkpoint (grace {})",
+                 record->job_id, record->segment,
+                 signal_name(checkpoint_signal_),
+                 describe_duration(options_.config.grace));
   return ok_status();
 }
 
@@ -861,13 +873,25 @@ Result<std::optional<ExecutorHandle>> LocalExecutor::find(
 }
 
 void LocalExecutor::terminate(const ProcessIdentity& identity) {
-  const auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(
-      options_.config.grace);
   // Through the wrapper, so the job's main process gets SIGTERM once.
   (void)spawner_.signal_process(identity.pid, SIGTERM);
   (void)spawner_.signal_group(identity.pid, SIGCONT);
-  pending_kills_.push_back(
-      PendingKill{identity, std::chrono::steady_clock::now() + grace, false});
+  queue_kill(identity, false);
+}
+
+void LocalExecutor::queue_kill(const ProcessIdentity& identity,
+                               bool checkpoint) {
+  for (auto& pending : pending_kills_) {
+    if (pending.identity == identity) {
+      // A cancel during a checkpoint's grace keeps the earlier deadline.
+      pending.checkpoint = pending.checkpoint && checkpoint;
+      return;
+    }
+  }
+  const auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(
+      options_.config.grace);
+  pending_kills_.push_back(PendingKill{
+      identity, std::chrono::steady_clock::now() + grace, false, checkpoint});
 }
 
 void LocalExecutor::housekeeping() {
@@ -896,6 +920,12 @@ void LocalExecutor::housekeeping() {
         logger()->info("job {}: cancelled but still running; ending it",
                        record->job_id);
         terminate(*identity);
+      } else if (record && record->checkpoint_requested && !queued) {
+        // It has its signal already; a second one could upset its save.
+        logger()->info(
+            "job {}: still saving its checkpoint; killed if not gone in {}",
+            record->job_id, describe_duration(options_.config.grace));
+        queue_kill(*identity, true);
       }
     }
   }
@@ -907,10 +937,18 @@ void LocalExecutor::housekeeping() {
       continue;
     }
     if (now >= pending.kill_at) {
-      logger()->info(
-          "process group {}: still alive after the grace period; "
-          "killing it",
-          group);
+      if (pending.checkpoint) {
+        logger()->warn(
+            "process group {}: did not exit within the grace period of its "
+            "checkpoint signal; killing it (its checkpoint may be "
+            "incomplete; the job counts as paused)",
+            group);
+      } else {
+        logger()->info(
+            "process group {}: still alive after the grace period; "
+            "killing it",
+            group);
+      }
       (void)spawner_.signal_group(group, SIGKILL);
       continue;
     }

@@ -25,10 +25,16 @@
 //    is saved.
 //  - checkpoint: the configured signal (default SIGTERM) goes to the wrapper,
 //    which forwards it to the job; the job saves its state and exits within
-//    the grace period (after it, the group is killed). resume() starts the
-//    same command again with LOWCARB_RESUME=1 and LOWCARB_SEGMENT=n, so all
-//    resources are freed while paused, at the cost of the job's own
-//    checkpoint/restart work.
+//    the grace period. pause() returns at once: until the process group has
+//    gone, poll() says kRunning with RunStatus::pausing ("pausing: saving
+//    its checkpoint"), then kPaused. A group still alive when the grace runs
+//    out is killed by housekeeping(), like a cancel, and the segment still
+//    counts as paused: whether its checkpoint is complete is the job's
+//    business (resume() starts the next segment either way). A new executor
+//    (daemon restart) picks up the pauses still saving from the run records
+//    and gives them a fresh grace. resume() starts the same command again
+//    with LOWCARB_RESUME=1 and LOWCARB_SEGMENT=n, so all resources are freed
+//    while paused, at the cost of the job's own checkpoint/restart work.
 // Cancel: the polite signal (SIGTERM) reaches the job through the wrapper,
 // processes the job leaves behind get SIGTERM as a group, and SIGKILL goes to
 // the whole group after the grace period. cancel() only sends the polite
@@ -40,8 +46,8 @@
 // (SIGSTOP, by lowcarb or anyone else) is not counted, and a stopped job is
 // never killed as overrun.
 //
-// Not thread-safe; the daemon loop drives it. pause() with checkpoint blocks
-// for up to the grace period while polling the processes.
+// Not thread-safe; the daemon loop drives it. Nothing waits for a job's
+// grace period; pause() in stop mode waits up to 2 s for SIGSTOP to show.
 #pragma once
 
 #include <chrono>
@@ -100,8 +106,9 @@ class LocalExecutor final : public Executor {
                                 const LaunchSpec& spec,
                                 PauseMode mode) override;
   Status cancel(const ExecutorHandle& handle) override;
-  // SIGTERM to the leftovers of a cancelled job whose wrapper exited,
-  // SIGKILL to the group of one whose grace period ran out (real time).
+  // SIGTERM to the leftovers of a cancelled (or checkpointing) job whose
+  // wrapper exited, SIGKILL to the group of one whose grace period ran out
+  // (real time).
   void housekeeping() override;
   // Whether (`job_id`, `segment`) was launched and ran, whenever an earlier
   // daemon died: a handle when its wrapper is running (past the spawner's go
@@ -147,6 +154,9 @@ class LocalExecutor final : public Executor {
   // TERM through the wrapper now; queues TERM to leftovers and KILL after
   // the grace for housekeeping().
   void terminate(const ProcessIdentity& identity);
+  // Queues TERM to leftovers and KILL after the grace for housekeeping(),
+  // unless the group is queued already.
+  void queue_kill(const ProcessIdentity& identity, bool checkpoint);
   // Running time of a live segment at `now`: wall time minus stopped time.
   Duration running_time(RunRecord& record, bool stopped, TimePoint now);
 
@@ -159,9 +169,12 @@ class LocalExecutor final : public Executor {
     ProcessIdentity identity;
     std::chrono::steady_clock::time_point kill_at;
     bool leftovers_told = false;
+    bool checkpoint = false;  // A checkpoint pause, not a cancel.
   };
   std::vector<PendingKill> pending_kills_;
-  bool adopted_cancels_ = false;  // Run records scanned once for them.
+  // Run records scanned once for cancels and checkpoints a previous
+  // executor left in their grace period.
+  bool adopted_cancels_ = false;
   std::map<std::string, bool> overrun_logged_;  // By native_id.
 };
 

@@ -224,6 +224,29 @@ Command jobcomp_grep_command(const config::SlurmClusterConfig& cluster,
   return command;
 }
 
+std::string slurm_default_job_name(const std::string& job_id) {
+  return "lowcarb-" + job_id;
+}
+
+Command jobcomp_name_grep_command(const config::SlurmClusterConfig& cluster,
+                                  const std::string& log_path,
+                                  const std::string& name) {
+  Command command;
+  command.argv = {"grep", "-a", "-F", " Name=" + name + " ", log_path};
+  if (!cluster.slurm_conf.empty()) {
+    command.env["SLURM_CONF"] = cluster.slurm_conf;
+  }
+  return command;
+}
+
+Command sacct_find_command(const config::SlurmClusterConfig& cluster,
+                           int days) {
+  return slurm(cluster, "sacct",
+               {"--allusers", "--allocations",
+                fmt::format("--starttime=now-{}days", days), "--noheader",
+                "--parsable2", "--format=JobIDRaw,JobName,Comment"});
+}
+
 const std::vector<std::string>& sacct_fields() {
   static const std::vector<std::string> kFields = {
       "JobIDRaw", "State",    "ExitCode",   "Start",

@@ -98,6 +98,23 @@ Command jobcomp_grep_command(const config::SlurmClusterConfig& cluster,
                              const std::string& log_path,
                              const std::string& job_id);
 
+// The --job-name the scheduler gives a job the user did not name
+// ("lowcarb-<job_id>"): with the comment tag, how an ended job is found in
+// records that keep no comment (the jobcomp/filetxt log).
+std::string slurm_default_job_name(const std::string& job_id);
+
+// grep -a -F ' Name=<name> ' <log>: the jobcomp/filetxt lines of the jobs
+// named `name` (one per run; a requeued job has several).
+Command jobcomp_name_grep_command(const config::SlurmClusterConfig& cluster,
+                                  const std::string& log_path,
+                                  const std::string& name);
+
+// sacct --allusers --allocations --starttime=now-<days>days --noheader
+// --parsable2 --format=JobIDRaw,JobName,Comment: recent jobs with the fields
+// that identify a lowcarb job (Comment is empty unless slurm.conf has
+// AccountingStoreFlags=job_comment).
+Command sacct_find_command(const config::SlurmClusterConfig& cluster, int days);
+
 // The sacct fields lowcarb asks for, in order.
 const std::vector<std::string>& sacct_fields();
 

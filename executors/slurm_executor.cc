@@ -747,12 +747,86 @@ Result<std::optional<ExecutorHandle>> SlurmExecutor::find(
     }
   }
   if (!newest) {
+    // Not in squeue: it may have run and ended (and left squeue after
+    // MinJobAge) while we were down. Then it is adopted with its end state
+    // rather than submitted again.
+    auto ended = find_ended(job_id);
+    if (!ended) {
+      return make_error(ended.error());
+    }
+    newest = *ended;
+  }
+  if (!newest) {
     return std::optional<ExecutorHandle>{};
   }
   logger()->info("job {}: adopted Slurm job {} on cluster {}", job_id, *newest,
                  cluster_.name);
   return std::optional<ExecutorHandle>{
       ExecutorHandle{"slurm", cluster_.name, std::to_string(*newest)}};
+}
+
+Result<std::optional<long long>> SlurmExecutor::find_ended(
+    const std::string& job_id) {
+  auto info = site_info();
+  if (!info) {
+    return make_error(info.error());
+  }
+  const std::string tag = slurm_comment_tag(job_id);
+  const std::string name = slurm_default_job_name(job_id);
+  std::optional<long long> newest;
+  auto consider = [&](const std::string& text) {
+    auto id = parse_integer(text);
+    if (id && (!newest || *id > *newest)) {
+      newest = *id;
+    }
+  };
+  if (info->has_accounting()) {
+    auto result = run_ok(sacct_find_command(cluster_, kFindDays),
+                         fmt::format("sacct looking for job {}", job_id));
+    if (!result) {
+      return make_error(result.error());
+    }
+    auto records = parse_sacct(result->out, {"JobIDRaw", "JobName", "Comment"});
+    if (!records) {
+      return make_error(records.error().with_context(
+          fmt::format("cluster {}", cluster_.name)));
+    }
+    for (const auto& record : *records) {
+      // The comment when accounting keeps it (job_comment), else the name.
+      const std::string& comment = record.at("Comment");
+      if (comment == tag || (comment.empty() && record.at("JobName") == name)) {
+        consider(record.at("JobIDRaw"));
+      }
+    }
+    if (newest) {
+      return newest;
+    }
+  }
+  std::string log = cluster_.jobcomp_log;
+  if (log.empty() && info->job_comp_type == "jobcomp/filetxt") {
+    log = info->job_comp_loc;
+  }
+  if (log.empty()) {
+    return newest;
+  }
+  // The completion log keeps no comment: the scheduler's default job name
+  // identifies the job (one the user named is found by comment only).
+  auto result = runner_.run(jobcomp_name_grep_command(cluster_, log, name));
+  if (!result) {
+    return make_error(result.error().with_context(
+        fmt::format("reading job completion log {}", log)));
+  }
+  // grep: 0 = found, 1 = no line, 2 = cannot read the file.
+  if (result->exit_code > 1) {
+    return make_error(
+        ErrorCode::kUnavailable,
+        fmt::format("finding job {}: cannot read job completion log {}: {}",
+                    job_id, log, first_line(*result)));
+  }
+  for (const auto& id : jobcomp_ids_named(result->out, name)) {
+    consider(id);
+  }
+  return newest;
 }
 
 Result<JobUsage> SlurmExecutor::usage(const ExecutorHandle& handle) {

@@ -130,8 +130,13 @@ class SlurmExecutor final : public Executor {
 
   // The newest job squeue lists (in any state) tagged
   // --comment=lowcarb:<job_id>; a requeued job keeps its id, so `segment`
-  // does not matter. nullopt when none: a job that ended and left squeue
-  // (MinJobAge) before the restart is not found.
+  // does not matter. A job that ended and left squeue (MinJobAge) before
+  // the restart is looked up in what the cluster keeps of ended jobs: sacct
+  // (with slurmdbd; by Comment when AccountingStoreFlags=job_comment, else
+  // by the default job name lowcarb-<job_id>, over the last kFindDays days),
+  // else the jobcomp/filetxt log (by the default job name: a job the user
+  // named is not found there). poll() then reports its real end. nullopt
+  // when none of them knows it.
   Result<std::optional<ExecutorHandle>> find(const std::string& job_id,
                                              int segment) override;
 
@@ -175,6 +180,10 @@ class SlurmExecutor final : public Executor {
   Result<SlurmSiteInfo> site_info();
   Status check_handle(const ExecutorHandle& handle) const;
   Result<RunStatus> completion_status(const std::string& job_id);
+  // find()'s look-up of an ended job (see there): the newest Slurm id.
+  Result<std::optional<long long>> find_ended(const std::string& job_id);
+  // How far back find() asks sacct.
+  static constexpr int kFindDays = 30;
   RunStatus status_from_record(const CompletionRecord& record);
 
   const config::SlurmClusterConfig cluster_;

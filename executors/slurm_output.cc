@@ -268,6 +268,20 @@ Result<CompletionRecord> parse_jobcomp(std::string_view text,
   return completion_from_fields(parse_key_values(found), "job completion log");
 }
 
+std::vector<std::string> jobcomp_ids_named(std::string_view text,
+                                           std::string_view name) {
+  std::vector<std::string> ids;
+  for (const auto& raw : split(text, '\n')) {
+    auto fields = parse_key_values(raw);
+    auto named = fields.find("Name");
+    auto id = fields.find("JobId");
+    if (named != fields.end() && id != fields.end() && named->second == name) {
+      ids.push_back(id->second);
+    }
+  }
+  return ids;
+}
+
 SlurmSiteInfo parse_show_config(std::string_view out) {
   SlurmSiteInfo info;
   for (const auto& raw : split(out, '\n')) {

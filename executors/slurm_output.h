@@ -72,6 +72,11 @@ Result<CompletionRecord> parse_scontrol_job(std::string_view out);
 Result<CompletionRecord> parse_jobcomp(std::string_view text,
                                        std::string_view job_id);
 
+// The JobIds of the jobcomp/filetxt lines in `text` whose Name is exactly
+// `name`, in the log's order (repeats for requeued runs kept).
+std::vector<std::string> jobcomp_ids_named(std::string_view text,
+                                           std::string_view name);
+
 // "ExitCode=3:0" -> exit 3, signal 0. nullopt pair on bad text.
 std::pair<std::optional<int>, std::optional<int>> parse_exit_code(
     std::string_view text);

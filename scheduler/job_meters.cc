@@ -130,7 +130,21 @@ Result<EnergyReading> JobMeters::energy(const Job& job, TimePoint from,
 }
 
 void JobMeters::resume(const Job& job, const LedgerRecord& last) {
-  if (job.executor != "local" || !job.handle || !last.meter_counter) {
+  if (!job.handle || !last.meter_counter) {
+    return;
+  }
+  if (slurm_executors_.contains(job.executor)) {
+    // The next sstat reading counts only what exceeds the ledger's counter.
+    SlurmState state;
+    state.native_id = job.handle->native_id;
+    state.resumed = true;
+    state.resumed_energy = last.meter_source == "slurm-energy";
+    (state.resumed_energy ? state.counted_energy : state.counted_cpu) =
+        *last.meter_counter;
+    slurm_[job.id] = std::move(state);
+    return;
+  }
+  if (job.executor != "local") {
     return;
   }
   const auto colon = job.handle->native_id.find(':');
@@ -396,7 +410,33 @@ Result<EnergyReading> JobMeters::slurm_energy(
     double energy_delta = 0;
     bool energy_known = true;
     uint64_t rss_bytes = 0;
-    if (!live->steps.empty()) {
+    if (!live->steps.empty() && state.resumed) {
+      // The first reading after a restart: the steps' totals so far, less
+      // what the ledger already counted (a step that ended while we were
+      // down and left sstat is lost to this reading, never counted twice).
+      double cpu_total = 0;
+      double energy_total = 0;
+      for (const auto& step : live->steps) {
+        state.step_cpu[step.step_id] = step.cpu_seconds;
+        cpu_total += step.cpu_seconds;
+        rss_bytes += step.rss_bytes;
+        if (!step.energy_joules) {
+          energy_known = false;
+          continue;
+        }
+        state.step_energy[step.step_id] = *step.energy_joules;
+        energy_total += *step.energy_joules;
+      }
+      if (state.resumed_energy) {
+        energy_delta = std::max(0.0, energy_total - state.counted_energy);
+      } else {
+        cpu_delta = std::max(0.0, cpu_total - state.counted_cpu);
+      }
+      state.resumed = false;
+      if (allocation && allocation->cpus > 0) {
+        cpu_delta = std::min(cpu_delta, allocation->cpus * seconds + 1.0);
+      }
+    } else if (!live->steps.empty()) {
       for (const auto& step : live->steps) {
         // A step lower than last time was started again under its id.
         double& last_cpu = state.step_cpu[step.step_id];
@@ -420,6 +460,7 @@ Result<EnergyReading> JobMeters::slurm_energy(
       }
     } else {
       // The final totals: what the sstat samples did not see.
+      state.resumed = false;
       const auto& total = *live->final_usage;
       cpu_delta = std::max(0.0, total.cpu_seconds - state.counted_cpu);
       energy_known = total.energy_joules.has_value();
@@ -439,6 +480,7 @@ Result<EnergyReading> JobMeters::slurm_energy(
         reading.gpu_joules = gpu_joules;
       }
       reading.source = "slurm-energy";
+      reading.counter = state.counted_energy;
       return reading;
     }
     auto sample = executors::estimate_cpu_time_energy(
@@ -447,6 +489,7 @@ Result<EnergyReading> JobMeters::slurm_energy(
     reading.ram_joules = sample.joules_ram;
     reading.gpu_joules = gpu_joules;
     reading.source = "slurm-cpu-time";
+    reading.counter = state.counted_cpu;
     return reading;
   }
   if (!allocation) {
@@ -461,6 +504,7 @@ Result<EnergyReading> JobMeters::slurm_energy(
   reading.cpu_joules = allocation->cpus * model_.watts_per_core * seconds;
   reading.gpu_joules = gpu_joules;
   reading.source = "slurm-allocation";
+  reading.counter = state.counted_cpu;  // Unchanged: no CPU time was read.
   return reading;
 }
 

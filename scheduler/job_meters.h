@@ -95,7 +95,11 @@ class JobMeters final : public JobMeter {
                                TimePoint to) override;
   // Local jobs continue from the CPU seconds in `last.meter_counter`; the
   // first interval after it is modelled (no node reading from before the
-  // restart), never counted from the process's start.
+  // restart), never counted from the process's start. Slurm jobs continue
+  // from the counter of the row's source: the job's counted CPU seconds
+  // ("slurm-cpu-time", "slurm-allocation") or ConsumedEnergy joules
+  // ("slurm-energy"); the next reading counts the job's sstat totals beyond
+  // it (a step that ended during the restart is not counted at all).
   void resume(const Job& job, const LedgerRecord& last) override;
 
  private:
@@ -126,6 +130,10 @@ class JobMeters final : public JobMeter {
     std::map<std::string, double> step_energy;
     double counted_cpu = 0;  // Sums of what was turned into joules.
     double counted_energy = 0;
+    // Continued from a ledger row (resume()): the next reading's steps have
+    // no baseline, so it counts their totals beyond the row's counter.
+    bool resumed = false;
+    bool resumed_energy = false;  // The counter was energy, not CPU time.
   };
   Result<EnergyReading> local_cpu_energy(const Job& job, TimePoint from,
                                          TimePoint to);

@@ -733,6 +733,16 @@ void Scheduler::pause_job(Job& job, TimePoint now, const std::string& why) {
     save(job, now, "pause failed: " + status.error().message);
     return;
   }
+  if (job.spec.pause_mode == executors::PauseMode::kCheckpoint) {
+    // The job saves its state in its own time (up to the executor's grace
+    // period): it stays kPausing and step() completes the pause once the
+    // backend says so, so the loop never waits for a checkpoint.
+    if (auto polled = executor->poll(*job.handle); polled && polled->pausing) {
+      pausing_why_[job.id] = why;
+      logger()->info("job {}: pausing ({}): {}", job.id, why, polled->message);
+      return;
+    }
+  }
   job.state = JobState::kPaused;
   ++job.segment;
   if (job.spec.pause_mode == executors::PauseMode::kCheckpoint) {
@@ -885,19 +895,33 @@ void Scheduler::step(Job& job, TimePoint now) {
       // the end of the action): the backend says whether the action
       // happened; one that did not is done again, as the store asked.
       // (recover() already settled checkpoint resumes through find().)
+      // A checkpoint pause in progress (pause_job() returned while the job
+      // saves its state) ends the same way, once the backend says paused.
       auto status = poll_live(job, now);
       if (!status) {
+        pausing_why_.erase(job.id);
         return;
       }
       const bool paused = status->state == RunState::kPaused;
       if (job.state == JobState::kPausing) {
+        if (status->pausing) {
+          return;  // Still saving; the executor bounds it by its grace.
+        }
         if (paused) {
           job.state = JobState::kPaused;
           ++job.segment;  // As pause_job() does once the pause is done.
           if (job.spec.pause_mode == executors::PauseMode::kCheckpoint) {
             ++job.restarts;  // As pause_job() does once the pause is done.
           }
-          save(job, now, "pause confirmed");
+          auto why = pausing_why_.extract(job.id);
+          logger()->info("job {}: paused ({}), {} of {} done", job.id,
+                         why ? why.mapped() : "confirmed after a restart",
+                         format_duration(job.run_time),
+                         format_duration(job.spec.duration));
+          save(job, now, why ? "paused: " + why.mapped() : "pause confirmed");
+          if (!job.held) {
+            replan(job, now);  // As pause_job() does once the pause is done.
+          }
         } else {
           job.state = JobState::kRunning;
           job.running_since = now;
@@ -1124,7 +1148,8 @@ Status Scheduler::pause(const std::string& job_id, const Requester& who,
       return make_error(ErrorCode::kConflict,
                         "could not pause job " + job_id + ": it has ended");
     }
-    if (job.state != JobState::kPaused) {
+    // kPausing: a checkpoint is being saved; step() completes the pause.
+    if (job.state != JobState::kPaused && job.state != JobState::kPausing) {
       job.held = false;
       save(job, now, "pause failed");
       return make_error(ErrorCode::kUnavailable,

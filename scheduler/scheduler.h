@@ -194,6 +194,8 @@ class Scheduler {
   std::optional<TimePoint> last_replan_;
   std::optional<TimePoint> last_refresh_;
   std::map<std::string, TimePoint> last_sample_;
+  // Why a checkpoint pause still in progress was asked for, by job id.
+  std::map<std::string, std::string> pausing_why_;
   // Jobs whose last write failed (e.g. a full disk), with its note: written
   // again at every tick; an ended one stays in active_ until it is.
   std::map<std::string, std::string> unsaved_;

@@ -281,7 +281,8 @@ TEST_F(LocalExecutorIntegrationTest,
   std::this_thread::sleep_for(300ms);
 
   ASSERT_OK(executor->pause(*handle, PauseMode::kCheckpoint));
-  auto paused = executor->poll(*handle);
+  // pause() does not wait for the job to save: poll() says when it has.
+  RunStatus paused = wait_done(*executor, *handle);
   const std::string progress = slurp(temp_.file("progress.txt"));
   auto next = executor->resume(*handle, spec, PauseMode::kCheckpoint);
   ASSERT_OK(next);
@@ -289,8 +290,7 @@ TEST_F(LocalExecutorIntegrationTest,
       eventually([&] { return !slurp(temp_.file("resume.txt")).empty(); });
   ASSERT_OK(executor->cancel(*next));
 
-  ASSERT_OK(paused);
-  EXPECT_EQ(RunState::kPaused, paused->state);
+  EXPECT_EQ(RunState::kPaused, paused.state);
   ASSERT_FALSE(progress.empty());
   EXPECT_GT(std::stoi(progress), 0);
   EXPECT_NE(handle->native_id, next->native_id);
@@ -298,6 +298,136 @@ TEST_F(LocalExecutorIntegrationTest,
   EXPECT_EQ(
       "resumed at " + std::to_string(std::stoi(progress)) + " segment 1\n",
       slurp(temp_.file("resume.txt")));
+}
+
+// A job that takes 2 s to save its checkpoint: pause() returns at once, the
+// job reads as pausing (running, not paused) while it saves, then paused;
+// the next segment starts with LOWCARB_RESUME=1.
+TEST_F(LocalExecutorIntegrationTest, CheckpointPauseReturnsWhileTheJobSaves) {
+  config::LocalExecutorConfig config;
+  config.grace = Duration{10};
+  auto executor = make(config);
+  LaunchSpec spec =
+      shell("slowsave",
+            "if [ \"$LOWCARB_RESUME\" = 1 ]; then echo resumed > resumed.txt; "
+            "exit 0; fi; "
+            "trap 'sleep 2; echo saved > saved.txt; exit 0' TERM; "
+            "echo started > started.txt; while true; do sleep 0.05; done");
+  spec.pause_mode = PauseMode::kCheckpoint;
+  auto handle = executor->start(spec, clock_.now());
+  ASSERT_OK(handle);
+  ASSERT_TRUE(eventually(
+      [&] { return std::filesystem::exists(temp_.file("started.txt")); }));
+
+  const auto before = std::chrono::steady_clock::now();
+  ASSERT_OK(executor->pause(*handle, PauseMode::kCheckpoint));
+  const auto took = std::chrono::steady_clock::now() - before;
+  auto saving = executor->poll(*handle);
+  const bool saved_already = std::filesystem::exists(temp_.file("saved.txt"));
+  executor->housekeeping();  // Within the grace: kills nothing.
+  RunStatus paused = wait_done(*executor, *handle);
+  const bool saved = std::filesystem::exists(temp_.file("saved.txt"));
+  auto next = executor->resume(*handle, spec, PauseMode::kCheckpoint);
+  ASSERT_OK(next);
+  RunStatus resumed = wait_done(*executor, *next);
+
+  EXPECT_LT(took, 500ms);  // The 2 s save happens after pause() returned.
+  ASSERT_OK(saving);
+  EXPECT_FALSE(saved_already);
+  EXPECT_EQ(RunState::kRunning, saving->state);
+  EXPECT_TRUE(saving->pausing);
+  EXPECT_THAT(saving->message, HasSubstr("pausing"));
+  EXPECT_EQ(RunState::kPaused, paused.state);
+  EXPECT_FALSE(paused.pausing);
+  EXPECT_TRUE(saved);  // It was given the time to save, not killed.
+  EXPECT_EQ(RunState::kSucceeded, resumed.state);
+  EXPECT_EQ("resumed\n", slurp(temp_.file("resumed.txt")));
+}
+
+// The existing contract for a job that does not exit on the checkpoint
+// signal: its group is killed after the grace (by housekeeping(), not by a
+// waiting pause()) and the segment counts as paused; resume() runs the next
+// one.
+TEST_F(LocalExecutorIntegrationTest, CheckpointIgnoredIsKilledAfterTheGrace) {
+  config::LocalExecutorConfig config;
+  config.grace = Duration{1};
+  auto executor = make(config);
+  LaunchSpec spec =
+      shell("deaf",
+            "if [ \"$LOWCARB_RESUME\" = 1 ]; then echo resumed > resumed.txt; "
+            "exit 0; fi; trap '' TERM; echo started > started.txt; "
+            "while true; do sleep 0.05; done");
+  spec.pause_mode = PauseMode::kCheckpoint;
+  auto handle = executor->start(spec, clock_.now());
+  ASSERT_OK(handle);
+  ASSERT_TRUE(eventually(
+      [&] { return std::filesystem::exists(temp_.file("started.txt")); }));
+  auto identity = parse_native_id(handle->native_id);
+  ASSERT_OK(identity);
+
+  const auto before = std::chrono::steady_clock::now();
+  ASSERT_OK(executor->pause(*handle, PauseMode::kCheckpoint));
+  const auto took = std::chrono::steady_clock::now() - before;
+  executor->housekeeping();
+  const bool alive_in_grace = spawner_.group_alive(identity->pid);
+  auto in_grace = executor->poll(*handle);
+  const bool killed = eventually([&] {
+    executor->housekeeping();
+    return !spawner_.group_alive(identity->pid);
+  });
+  auto after = executor->poll(*handle);
+  auto next = executor->resume(*handle, spec, PauseMode::kCheckpoint);
+  ASSERT_OK(next);
+  RunStatus resumed = wait_done(*executor, *next);
+
+  EXPECT_LT(took, 500ms);
+  EXPECT_TRUE(alive_in_grace);
+  ASSERT_OK(in_grace);
+  EXPECT_TRUE(in_grace->pausing);
+  EXPECT_TRUE(killed);
+  ASSERT_OK(after);
+  EXPECT_EQ(RunState::kPaused, after->state);
+  EXPECT_EQ(RunState::kSucceeded, resumed.state);
+  EXPECT_TRUE(std::filesystem::exists(temp_.file("resumed.txt")));
+}
+
+// The daemon died while a job saved its checkpoint: a new executor reports
+// it pausing, gives it a fresh grace and kills it if that runs out.
+TEST_F(LocalExecutorIntegrationTest, ANewExecutorSettlesACheckpointInProgress) {
+  config::LocalExecutorConfig config;
+  config.grace = Duration{1};
+  auto executor = make(config);
+  LaunchSpec spec = shell("orphan",
+                          "trap '' TERM; echo started > started.txt; "
+                          "while true; do sleep 0.05; done");
+  spec.pause_mode = PauseMode::kCheckpoint;
+  auto handle = executor->start(spec, clock_.now());
+  ASSERT_OK(handle);
+  ASSERT_TRUE(eventually(
+      [&] { return std::filesystem::exists(temp_.file("started.txt")); }));
+  auto identity = parse_native_id(handle->native_id);
+  ASSERT_OK(identity);
+  ASSERT_OK(executor->pause(*handle, PauseMode::kCheckpoint));
+  executor.reset();  // The daemon died within the grace period.
+
+  auto next = make(config);
+  auto found = next->find("orphan", 0);
+  auto saving = next->poll(*handle);
+  const bool killed = eventually([&] {
+    next->housekeeping();
+    return !spawner_.group_alive(identity->pid);
+  });
+  auto after = next->poll(*handle);
+
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(*handle, **found);
+  ASSERT_OK(saving);
+  EXPECT_EQ(RunState::kRunning, saving->state);
+  EXPECT_TRUE(saving->pausing);
+  EXPECT_TRUE(killed);
+  ASSERT_OK(after);
+  EXPECT_EQ(RunState::kPaused, after->state);
 }
 
 TEST_F(LocalExecutorIntegrationTest, CancelKillsAJobThatIgnoresTerm) {

@@ -485,14 +485,19 @@ TEST_F(LocalExecutorTest,
   spawner_.processes[4000].state = 'S';
 
   ASSERT_OK(executor->pause(*handle, PauseMode::kCheckpoint));
+  auto saving = executor->poll(*handle);  // Still there: saving.
   spawner_.processes.clear();
   auto paused = executor->poll(*handle);
   auto next = executor->resume(*handle, spec(), PauseMode::kCheckpoint);
 
   EXPECT_EQ((FakeProcessSpawner::Signal{4000, false, SIGUSR1}),
             spawner_.signals.front());
+  ASSERT_OK(saving);
+  EXPECT_EQ(RunState::kRunning, saving->state);
+  EXPECT_TRUE(saving->pausing);
   ASSERT_OK(paused);
   EXPECT_EQ(RunState::kPaused, paused->state);
+  EXPECT_FALSE(paused->pausing);
   ASSERT_OK(next);
   EXPECT_NE(handle->native_id, next->native_id);
   EXPECT_EQ("1", job_env(*executor, "job-1", 1).at("LOWCARB_SEGMENT"));

@@ -227,6 +227,77 @@ TEST_F(SlurmExecutorTest, FindAdoptsTheSubmissionByItsTag) {
   EXPECT_EQ(handle("9"), **found);
 }
 
+// Gone from squeue (ended while the daemon was down): the completion log,
+// by the scheduler's default job name; the newest run wins.
+TEST_F(SlurmExecutorTest, FindAdoptsAnEndedJobFromTheCompletionLog) {
+  runner_.push_result(ok("8|RUNNING|1|N/A|None|lowcarb:other\n"));
+  runner_.push_result(ok(kConfigNoAccounting));
+  runner_.push_result(
+      ok("JobId=11 UserId=root(0) GroupId=root(0) Name=lowcarb-j1 "
+         "JobState=FAILED ExitCode=3:0\n"
+         "JobId=12 UserId=root(0) GroupId=root(0) Name=lowcarb-j1 "
+         "JobState=COMPLETED ExitCode=0:0\n"));
+  auto executor = make();
+
+  auto found = executor.find("j1", 0);
+
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(handle("12"), **found);
+  EXPECT_THAT(argv(2), ElementsAre("grep", "-a", "-F", " Name=lowcarb-j1 ",
+                                   "/srv/alpha/log/jobcomp.txt"));
+}
+
+TEST_F(SlurmExecutorTest, FindSaysNothingWhenNoRecordKnowsTheJob) {
+  runner_.push_result(ok(""));
+  runner_.push_result(ok(kConfigNoAccounting));
+  runner_.push_result(fail(1, ""));  // grep: no line.
+  auto executor = make();
+
+  auto found = executor.find("j1", 0);
+
+  ASSERT_OK(found);
+  EXPECT_FALSE(found->has_value());
+}
+
+TEST_F(SlurmExecutorTest, FindReportsAnUnreadableCompletionLog) {
+  runner_.push_result(ok(""));
+  runner_.push_result(ok(kConfigNoAccounting));
+  runner_.push_result(fail(2,
+                           "grep: /srv/alpha/log/jobcomp.txt: Permission "
+                           "denied\n"));
+  auto executor = make();
+
+  auto found = executor.find("j1", 0);
+
+  // Not "nothing was launched": the scheduler must not take it as a no.
+  ASSERT_FALSE(found);
+  EXPECT_THAT(found.error().message, HasSubstr("jobcomp.txt"));
+}
+
+// With slurmdbd: sacct by the comment tag (AccountingStoreFlags=job_comment)
+// or, when accounting keeps no comment, by the default name.
+TEST_F(SlurmExecutorTest, FindAdoptsAnEndedJobFromSacct) {
+  runner_.push_result(ok(""));
+  runner_.push_result(
+      ok("AccountingStorageType = accounting_storage/slurmdbd\n"));
+  runner_.push_result(
+      ok("20|lowcarb-j1|lowcarb:j1\n"
+         "21|lowcarb-j1|lowcarb:j12\n"
+         "22|mine|\n"
+         "23|lowcarb-j1|\n"));
+  auto executor = make();
+
+  auto found = executor.find("j1", 0);
+
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(handle("23"), **found);
+  EXPECT_EQ("sacct", argv(2).at(0));
+  EXPECT_THAT(argv(2),
+              ::testing::Contains("--format=JobIDRaw,JobName,Comment"));
+}
+
 TEST_F(SlurmExecutorTest, FindReportsControllerDownAsError) {
   runner_.push_result(fail(1, kControllerDown));
   auto executor = make();

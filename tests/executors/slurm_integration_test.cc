@@ -28,6 +28,7 @@
 #include "executors/posix_process_runner.h"
 #include "executors/slurm_commands.h"
 #include "executors/slurm_executor.h"
+#include "scheduler/job_meters.h"
 #include "tests/fakes/test_support.h"
 
 namespace lowcarb::executors {
@@ -767,6 +768,147 @@ TEST_F(SlurmIntegrationTest, FindAdoptsTheSubmissionOfACrashedDaemon) {
   ASSERT_OK(other);
   EXPECT_FALSE(other->has_value());
   EXPECT_OK(restarted.cancel(*handle));
+}
+
+// Issue 13: the daemon died after sbatch and before it stored the handle, and
+// the job ran and ended (and left squeue and scontrol) while it was down.
+// This cluster has no slurmdbd (accounting_storage/none: sacct has nothing),
+// so find() reads the jobcomp/filetxt log by the default job name, and the
+// job is adopted with its real end instead of being submitted again.
+TEST_F(SlurmIntegrationTest, FindAdoptsAJobThatEndedWhileTheDaemonWasDown) {
+  const std::string id = "ended-while-down";
+  ExecutorHandle handle;
+  {
+    SlurmExecutor first(alpha_.config(), runner_, options());
+    auto spec = shell_job(id, "exit 3", dir_);
+    spec.name = slurm_default_job_name(id);  // As the scheduler names it.
+    auto started = first.start(spec, clock_.now());
+    ASSERT_OK(started);
+    handle = *started;
+  }  // The daemon dies here.
+  const bool purged = wait_until(
+      [&] {
+        auto listed =
+            runner_.run(squeue_job_command(alpha_.config(), handle.native_id));
+        auto shown =
+            runner_.run(show_job_command(alpha_.config(), handle.native_id));
+        return listed && listed->exit_code != 0 && shown &&
+               shown->exit_code != 0;
+      },
+      std::chrono::seconds(120));
+  ASSERT_TRUE(purged) << "job " << handle.native_id
+                      << " still known to squeue/scontrol after 120 s";
+
+  SlurmExecutor restarted(alpha_.config(), runner_, options());
+  auto found = restarted.find(id, 0);
+  auto never = restarted.find("never-submitted", 0);
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  auto status = restarted.poll(**found);
+  const std::string log =
+      lowcarb::testing::read_file((alpha_.base / "log/jobcomp.txt").string());
+  int runs = 0;
+  for (size_t at = 0;
+       (at = log.find(" Name=" + slurm_default_job_name(id) + " ", at)) !=
+       std::string::npos;
+       ++at) {
+    ++runs;
+  }
+
+  EXPECT_EQ(handle, **found);
+  ASSERT_OK(never);
+  EXPECT_FALSE(never->has_value());
+  ASSERT_OK(status);
+  EXPECT_EQ(RunState::kFailed, status->state) << status->message;
+  EXPECT_EQ(3, status->exit_code);
+  EXPECT_EQ(1, runs);  // Ran once: nothing submitted it again.
+}
+
+// Issue 12 for Slurm jobs: the daemon's meter restarted mid-run continues
+// from the ledger row's counter (JobMeters::resume) instead of re-metering
+// the job's CPU time from its start. Two meters watch one real job on the
+// same sampling instants; one is replaced by a fresh meter and executor
+// (the restart) and misses one sample while "down". Their sums must agree
+// within 2 %.
+TEST_F(SlurmIntegrationTest, SlurmMeteringAcrossARestartEqualsAnUnbrokenRun) {
+  SlurmExecutor executor(alpha_.config(), runner_, options());
+  auto spec = shell_job(
+      "metered",
+      "end=$(( $(date +%s) + 24 )); while [ $(date +%s) -lt $end ]; do "
+      "i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done; done",
+      dir_);
+  auto handle = executor.start(spec, clock_.now());
+  ASSERT_OK(handle);
+  auto running = wait_for(executor, *handle, is(RunState::kRunning),
+                          std::chrono::seconds(30));
+  ASSERT_EQ(RunState::kRunning, running.state) << running.message;
+
+  config::HardwareConfig hardware;
+  hardware.watts_per_core = 10;
+  hardware.memory_watts_per_gb = 0;
+  ProcReader proc("/nonexistent-proc");
+  scheduler::JobMetersOptions meter_options;
+  meter_options.powercap_root = "";
+  meter_options.nvml_library = "";
+  scheduler::Job job;
+  job.id = "metered";
+  job.executor = "slurm:alpha";
+  job.handle = *handle;
+  job.running_since = clock_.now();
+  auto make_meters = [&](SlurmExecutor& on) {
+    return std::make_unique<scheduler::JobMeters>(
+        hardware, proc, 5.0, scheduler::SlurmExecutors{{"slurm:alpha", &on}},
+        meter_options);
+  };
+  auto unbroken = make_meters(executor);
+  auto restarted_executor =
+      std::make_unique<SlurmExecutor>(alpha_.config(), runner_, options());
+  auto restarted = make_meters(*restarted_executor);
+
+  double unbroken_joules = 0;
+  double restarted_joules = 0;
+  std::vector<std::string> sources;
+  scheduler::LedgerRecord last;  // The restarted meter's newest ledger row.
+  TimePoint from = clock_.now();
+  last.end = from;
+  bool ended = false;
+  for (int sample = 0; sample < 20 && !ended; ++sample) {
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    auto status = executor.poll(*handle);
+    ended = status && is_terminal(status->state);
+    const TimePoint to = clock_.now();
+    auto a = unbroken->energy(job, from, to);
+    ASSERT_OK(a);
+    unbroken_joules += a->cpu_joules + a->ram_joules + a->other_joules;
+    if (sample == 3) {
+      // The daemon dies: a new executor and meter, which miss this sample.
+      restarted_executor =
+          std::make_unique<SlurmExecutor>(alpha_.config(), runner_, options());
+      restarted = make_meters(*restarted_executor);
+      restarted->resume(job, last);
+    } else {
+      auto b = restarted->energy(job, last.end, to);
+      ASSERT_OK(b);
+      restarted_joules += b->cpu_joules + b->ram_joules + b->other_joules;
+      sources.push_back(b->source);
+      last.end = to;
+      last.meter_source = b->source;
+      last.meter_counter = b->counter;
+    }
+    from = to;
+  }
+
+  EXPECT_TRUE(ended) << "the 24 s job did not end in 60 s";
+  EXPECT_THAT(sources, ::testing::Contains("slurm-cpu-time"));
+  ASSERT_GT(unbroken_joules, 0);
+  EXPECT_NEAR(unbroken_joules, restarted_joules, 0.02 * unbroken_joules)
+      << "unbroken " << unbroken_joules << " J, restarted " << restarted_joules
+      << " J";
+  std::cout << fmt::format(
+      "Slurm job metered: unbroken {:.1f} J, across a "
+      "restart {:.1f} J ({:+.2f} %)\n",
+      unbroken_joules, restarted_joules,
+      100.0 * (restarted_joules - unbroken_joules) / unbroken_joules);
 }
 
 }  // namespace

@@ -118,6 +118,58 @@ TEST_F(SlurmJobMetersTest, ChargesSstatCpuTimeIncrementsAtWattsPerCore) {
                                      "sstat -a", "sstat -a"));
 }
 
+// A daemon restart: the new meter continues from the ledger row's counter
+// (30 CPU seconds counted) rather than re-metering the job from its start.
+TEST_F(SlurmJobMetersTest, ContinuesFromTheLedgerCounterAfterARestart) {
+  runner_.push_result(ok(kTwoCpus));
+  runner_.push_result(ok(kNoAccounting));
+  runner_.push_result(ok(batch("00:00:30")));
+  runner_.push_result(ok(kTwoCpus));  // The new meter reads it again.
+  runner_.push_result(ok(batch("00:00:45")));
+  runner_.push_result(ok(batch("00:00:50")));
+  auto before = meters();
+  auto first = before.energy(job_, t0_, t0_ + seconds(60));
+  ASSERT_OK(first);
+  LedgerRecord last;
+  last.end = t0_ + seconds(60);
+  last.meter_source = first->source;
+  last.meter_counter = first->counter;
+
+  auto after = meters();
+  after.resume(job_, last);
+  auto second = after.energy(job_, last.end, t0_ + seconds(120));
+  auto third = after.energy(job_, t0_ + seconds(120), t0_ + seconds(180));
+
+  EXPECT_EQ(std::optional<double>(30), first->counter);
+  ASSERT_OK(second);
+  EXPECT_DOUBLE_EQ(15 * kWattsPerCore, second->cpu_joules);
+  EXPECT_EQ(std::optional<double>(45), second->counter);
+  ASSERT_OK(third);
+  EXPECT_DOUBLE_EQ(5 * kWattsPerCore, third->cpu_joules);
+}
+
+TEST_F(SlurmJobMetersTest, ContinuesFromTheLedgerEnergyCounterAfterARestart) {
+  job_.handle = executors::ExecutorHandle{"slurm", "alpha", "17"};
+  runner_.push_result(
+      ok("JobId=17 JobState=RUNNING Restarts=0 NumCPUs=2 "
+         "TRES=cpu=2,node=1,billing=2 OverSubscribe=NO\n"));
+  runner_.push_result(ok(kIpmiEnergy));
+  runner_.push_result(ok(batch("00:00:30", 6000)));
+  auto after = meters();
+  LedgerRecord last;
+  last.end = t0_ + seconds(60);
+  last.meter_source = "slurm-energy";
+  last.meter_counter = 4000;
+  after.resume(job_, last);
+
+  auto reading = after.energy(job_, last.end, t0_ + seconds(120));
+
+  ASSERT_OK(reading);
+  EXPECT_EQ("slurm-energy", reading->source);
+  EXPECT_DOUBLE_EQ(2000, reading->other_joules);
+  EXPECT_EQ(std::optional<double>(6000), reading->counter);
+}
+
 TEST_F(SlurmJobMetersTest, CountsMemoryHeldByTheSteps) {
   hardware_.memory_watts_per_gb = 0.5;
   runner_.push_result(ok(kTwoCpus));
