@@ -35,7 +35,8 @@ class AdmissionE2eTest : public ::testing::Test {
     write_file(dir_.file("intensity.csv"),
                intensity_csv(now, 72, {"DE"},
                              [](const std::string&, int) { return 300.0; }));
-    write_file(dir_.file("lowcarb.yaml"), fmt::format(R"(
+    write_file(dir_.file("lowcarb.yaml"),
+               fmt::format(R"(
 state_dir: {}
 providers:
   testfile:
@@ -49,9 +50,7 @@ zones:
 daemon:
   poll_period: 1s
 )",
-                                                      dir_.file("state"),
-                                                      dir_.file(
-                                                          "intensity.csv")));
+                           dir_.file("state"), dir_.file("intensity.csv")));
     env_ = {{"XDG_STATE_HOME", dir_.file("xdg")},
             {"HOME", dir_.file("home")},
             {"LOWCARB_SOCKET", ""}};
@@ -74,15 +73,21 @@ daemon:
 
   CliRun submit(const std::string& name, const std::string& duration,
                 const std::string& deadline, bool allow_late = false) {
-    std::vector<std::string> args = {
-        "--config",   dir_.file("lowcarb.yaml"),
-        "submit",     "--socket",
-        dir_.file("run/lowcarb.sock"),
-        "--name",     name,
-        "--duration", duration,
-        "--deadline", deadline,
-        "--zone",     "DE",
-        "--policy",   "flexible-start"};
+    std::vector<std::string> args = {"--config",
+                                     dir_.file("lowcarb.yaml"),
+                                     "submit",
+                                     "--socket",
+                                     dir_.file("run/lowcarb.sock"),
+                                     "--name",
+                                     name,
+                                     "--duration",
+                                     duration,
+                                     "--deadline",
+                                     deadline,
+                                     "--zone",
+                                     "DE",
+                                     "--policy",
+                                     "flexible-start"};
     if (allow_late) {
       args.push_back("--allow-late");
     }
@@ -103,10 +108,10 @@ TEST_F(AdmissionE2eTest, RefusesADeadlineTheSlotCannotMeetUnlessAllowedLate) {
   ASSERT_EQ(0, holder.status) << holder.err;
 
   // 2 h of work due in 3 h: the only slot frees at +4 h.
-  const std::string deadline = format_utc(
-      std::chrono::floor<std::chrono::seconds>(
-          std::chrono::system_clock::now()) +
-      std::chrono::hours(3));
+  const std::string deadline =
+      format_utc(std::chrono::floor<std::chrono::seconds>(
+                     std::chrono::system_clock::now()) +
+                 std::chrono::hours(3));
   CliRun refused = submit("refused", "2h", deadline);
   CliRun late = submit("late", "2h", deadline, /*allow_late=*/true);
 
@@ -119,10 +124,10 @@ TEST_F(AdmissionE2eTest, RefusesADeadlineTheSlotCannotMeetUnlessAllowedLate) {
   EXPECT_THAT(late.err, HasSubstr("warning"));
   EXPECT_THAT(late.err, HasSubstr("admitted with --allow-late"));
 
-  CliRun list = run_lowcarb({"--config", dir_.file("lowcarb.yaml"), "list",
-                             "--all", "--json", "--socket",
-                             dir_.file("run/lowcarb.sock")},
-                            env_);
+  CliRun list =
+      run_lowcarb({"--config", dir_.file("lowcarb.yaml"), "list", "--all",
+                   "--json", "--socket", dir_.file("run/lowcarb.sock")},
+                  env_);
   ASSERT_EQ(0, list.status) << list.err;
   std::vector<std::string> names;
   const json doc = json::parse(list.out);
