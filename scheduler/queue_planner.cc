@@ -363,19 +363,7 @@ Result<QueueSchedule> plan_zone_queue(TimePoint now,
   // overload).
   auto place_late = [&](const std::vector<size_t>& late) {
     for (size_t j : late) {
-      const auto& cj = cell_jobs[j];
-      std::optional<int64_t> s;
-      if (const auto& current = jobs[j].current_start;
-          current && options.keep_late_plans) {
-        const int64_t cell =
-            floor_div(seconds_of(*current) - grid.origin(), step);
-        if (cell >= cj.first &&
-            grid.start_seconds(cj, cell) == seconds_of(*current) &&
-            is_free(j, cell)) {
-          s = cell;
-        }
-      }
-      start[j] = s ? *s : *grid.earliest_fit(cj, std::nullopt);
+      start[j] = *grid.earliest_fit(cell_jobs[j], std::nullopt);
       occupy(j, +1);
     }
   };
@@ -479,7 +467,7 @@ Result<QueueSchedule> plan_zone_queue(TimePoint now,
       }
     }
   }
-  if (!warm_late || (options.edf_fallback && *warm_late > 0 && fixable())) {
+  if (!warm_late || (*warm_late > 0 && fixable())) {
     // EDF placement: the reference the guarantee is stated against. Kept
     // only if it has fewer late jobs than the warm start, so: whenever EDF
     // meets every deadline, so does the result.

@@ -91,13 +91,6 @@ struct QueuePlannerOptions {
   // placement keeps unused; see the header comment. In [0, 1]. The default
   // was chosen by measurement (EVALUATION.md "Capacity").
   double slack_reserve = 0.35;
-  // A late job keeps its current start while no on-time job needs its
-  // cells, instead of moving to the earliest free slot (admission: an
-  // arrival does not re-plan every late job of an overloaded zone).
-  bool keep_late_plans = false;
-  // False: no EDF placement after the warm start (admission's cheap first
-  // try; the per-plan guarantee then does not apply).
-  bool edf_fallback = true;
 };
 
 struct QueuedPlacement {

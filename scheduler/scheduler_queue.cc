@@ -201,12 +201,10 @@ Result<Plan> Scheduler::admit_to_queue(const Job& job, TimePoint now) {
       [this](const Job& j) { return queue_planned(j); },
       [this](const Job& j) { return remaining(j); });
   const size_t self = queue.jobs.size() - 1;
-  auto plan_queue = [&](bool edf) {
+  auto plan_queue = [&]() {
     QueuePlannerOptions options;
     options.slots = zone->capacity;
-    options.max_passes = 0;          // The round's local search does the rest.
-    options.keep_late_plans = true;  // The round packs them again.
-    options.edf_fallback = edf;
+    options.max_passes = 0;  // The round's local search does the rest.
     options.lower_bound = false;
     return plan_zone_queue(now, queue.jobs, queue.busy, series, options);
   };
@@ -240,21 +238,11 @@ Result<Plan> Scheduler::admit_to_queue(const Job& job, TimePoint now) {
         "deadlines ({} slots)",
         made_late, job.zone, zone->capacity);
   };
-  // The queued jobs' plans kept first (cheap, and no churn in a loaded
-  // zone); the EDF fallback only to decide a refusal exactly. A job admitted
-  // with allow_late is re-packed with the queue by the next round.
-  auto schedule = plan_queue(false);
+  auto schedule = plan_queue();
   if (!schedule) {
     return make_error(schedule.error());
   }
-  std::string problem = problem_of(*schedule);
-  if (!problem.empty() && !job.spec.allow_late) {
-    schedule = plan_queue(true);
-    if (!schedule) {
-      return make_error(schedule.error());
-    }
-    problem = problem_of(*schedule);
-  }
+  const std::string problem = problem_of(*schedule);
   const auto& mine = schedule->placements[self];
   if (!problem.empty() && !job.spec.allow_late) {
     return make_error(ErrorCode::kInvalidArgument,
