@@ -11,7 +11,6 @@
 
 #include <benchmark/benchmark.h>
 
-#include "scheduler/capacity_planner.h"
 #include "scheduler/optimizer.h"
 #include "scheduler/pause_resume.h"
 #include "scheduler/window_search.h"
@@ -135,44 +134,6 @@ void BM_JointPlanTenZones(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_JointPlanTenZones);
-
-// A 10,000-job queue over a week at 5 minutes with N slots: EDF + local
-// search, with the gap to the capacity-free lower bound as counters.
-void BM_Queue10000Jobs(benchmark::State& state) {
-  const auto series = make_series(2016, 3);
-  std::mt19937_64 rng(11);
-  std::vector<QueueJob> jobs;
-  for (int j = 0; j < 10000; ++j) {
-    const auto earliest = kStart + std::chrono::minutes(5 * (rng() % 1400));
-    const auto duration = std::chrono::minutes(5 * (1 + rng() % 72));
-    const auto slack = std::chrono::minutes(5 * (rng() % 288));
-    jobs.push_back({"job" + std::to_string(j), duration, earliest,
-                    earliest + duration + slack, 100.0 + double(rng() % 400)});
-  }
-  QueuePlan last;
-  for (auto _ : state) {
-    auto plan = plan_queue(
-        jobs, series,
-        {.slots = static_cast<int>(state.range(0)), .max_passes = 4});
-    last = *plan;
-    benchmark::DoNotOptimize(plan);
-  }
-  state.counters["slots"] = static_cast<double>(state.range(0));
-  state.counters["gap_pct"] = last.gap_percent;
-  state.counters["edf_gap_pct"] = 100.0 *
-                                  (last.edf_grams - last.lower_bound_grams) /
-                                  last.lower_bound_grams;
-  state.counters["unplaced"] = last.unplaced;
-  state.counters["moves"] = last.moves;
-  state.counters["passes"] = last.passes;
-}
-BENCHMARK(BM_Queue10000Jobs)
-    ->Arg(100)
-    ->Arg(200)
-    ->Arg(400)
-    ->Arg(800)  // Enough slots for every job: the gap is meaningful.
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(2);
 
 }  // namespace
 }  // namespace lowcarb::scheduler

@@ -20,10 +20,11 @@ int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 
 // A job in cell units. Cell c covers [origin + c*step, origin + (c+1)*step).
 struct CellJob {
-  int64_t ready = 0;     // max(now, earliest), seconds.
-  int64_t duration = 0;  // Seconds.
-  int64_t first = 0;     // Cell holding `ready`: the first start cell.
-  int64_t last = -1;     // Last start cell that meets the deadline.
+  int64_t ready = 0;       // max(now, earliest), seconds.
+  int64_t duration = 0;    // Seconds.
+  int64_t first = 0;       // Cell holding `ready`: the first start cell.
+  int64_t last = -1;       // Last start cell that keeps the slack reserve.
+  int64_t hard_last = -1;  // Last start cell that meets the deadline.
   double kw = 1;
   TimePoint deadline;
 };
@@ -83,12 +84,40 @@ class Grid {
     }
   }
 
+  // The first cell >= c with a free slot. A union-find over full cells
+  // (path halving), so EDF placement skips a run of full cells in near
+  // constant time instead of scanning it job after job. Valid while cells
+  // only fill; a release (add with delta < 0) rebuilds it on next use.
+  int64_t next_open(int64_t c) {
+    if (!open_valid_) {
+      open_.resize(static_cast<size_t>(size()) + 1);
+      for (int64_t i = 0; i <= size(); ++i) {
+        open_[static_cast<size_t>(i)] = i < size() && full(i) ? i + 1 : i;
+      }
+      open_valid_ = true;
+    }
+    ensure(c + 1);
+    while (open_[static_cast<size_t>(c)] != c) {
+      const int64_t up = open_[static_cast<size_t>(c)];
+      open_[static_cast<size_t>(c)] = open_[static_cast<size_t>(up)];
+      c = up;
+      ensure(c + 1);
+    }
+    return c;
+  }
+
   int64_t size() const { return static_cast<int64_t>(used_.size()); }
   bool full(int64_t c) const { return used_[static_cast<size_t>(c)] >= slots_; }
   void add(int64_t from, int64_t to, int delta) {
     ensure(to);
     for (int64_t c = std::max<int64_t>(0, from); c < to; ++c) {
       used_[static_cast<size_t>(c)] += delta;
+      if (open_valid_ && delta > 0 && full(c)) {
+        open_[static_cast<size_t>(c)] = c + 1;
+      }
+    }
+    if (delta < 0) {
+      open_valid_ = false;
     }
   }
   // Objective: value * seconds over cells [from, to).
@@ -123,6 +152,7 @@ class Grid {
   void reset_used(const std::vector<int>& base) {
     used_ = base;
     used_.resize(prefix_.size() - 1, 0);
+    open_valid_ = false;
   }
   const std::vector<int>& used() const { return used_; }
 
@@ -134,14 +164,15 @@ class Grid {
     return ceil_div(start_seconds(job, cell) + job.duration - origin_, step_);
   }
 
-  // The cheapest start in [job.first, job.last] whose cells all have a free
+  // The cheapest start in [job.first, last] whose cells all have a free
   // slot (or all starts when !capacity); ties to the earliest.
-  std::optional<int64_t> cheapest(const CellJob& job, bool capacity) {
-    if (job.last < job.first) {
+  std::optional<int64_t> cheapest(const CellJob& job, int64_t last,
+                                  bool capacity) {
+    if (last < job.first) {
       return std::nullopt;
     }
     const int64_t from = job.first;
-    const int64_t to = end_cell(job, job.last);
+    const int64_t to = end_cell(job, last);
     ensure(to);
     blocked_.assign(static_cast<size_t>(to - from) + 1, 0);
     for (int64_t c = from; c < to; ++c) {
@@ -151,7 +182,7 @@ class Grid {
     }
     std::optional<int64_t> best;
     double best_cost = 0;
-    for (int64_t s = job.first; s <= job.last; ++s) {
+    for (int64_t s = job.first; s <= last; ++s) {
       const int64_t e = end_cell(job, s);
       if (blocked_[static_cast<size_t>(e - from)] !=
           blocked_[static_cast<size_t>(s - from)]) {
@@ -168,24 +199,26 @@ class Grid {
 
   // The earliest start >= job.first whose cells all have a free slot and
   // that is <= `limit` (nullopt if none); unbounded when limit is nullopt.
+  // Full cells are skipped through next_open(), so a late job in an
+  // overloaded queue costs O(its length) per gap tried, not a scan of every
+  // full cell before the first free run.
   std::optional<int64_t> earliest_fit(const CellJob& job,
                                       std::optional<int64_t> limit) {
-    int64_t s = job.first;
-    int64_t c = s;
+    int64_t s = next_open(job.first);
     while (true) {
       if (limit && s > *limit) {
         return std::nullopt;
       }
       const int64_t e = end_cell(job, s);
       ensure(e);
+      int64_t c = s + 1;
       while (c < e && !full(c)) {
         ++c;
       }
       if (c == e) {
         return s;
       }
-      s = c + 1;  // Every start up to c overlaps the full cell c.
-      c = s;
+      s = next_open(c);  // Every start up to c overlaps the full cell c.
     }
   }
 
@@ -196,6 +229,9 @@ class Grid {
                             (known ? value * static_cast<double>(step_) : 0));
     known_count_.push_back(known_count_.back() + (known ? 1 : 0));
     used_.push_back(0);
+    if (open_valid_) {
+      open_.push_back(size());  // The new cell is empty; a new sentinel.
+    }
   }
 
   int64_t origin_;
@@ -206,6 +242,8 @@ class Grid {
   std::vector<double> known_prefix_;
   std::vector<int64_t> known_count_;
   std::vector<int> used_;
+  std::vector<int64_t> open_;  // next_open()'s union-find; see there.
+  bool open_valid_ = false;
   std::vector<int32_t> blocked_;  // Scratch for cheapest().
 };
 
@@ -247,9 +285,23 @@ Result<QueueSchedule> plan_zone_queue(TimePoint now,
     if (cj.ready + cj.duration > deadline) {
       deadline = seconds_of(job.deadline);  // The margin does not fit.
     }
-    cj.last = cj.ready + cj.duration > deadline
-                  ? cj.first - 1
-                  : floor_div(deadline - cj.duration - grid.origin(), step);
+    auto last_start = [&](int64_t end_by) {
+      return cj.ready + cj.duration > end_by
+                 ? cj.first - 1
+                 : floor_div(end_by - cj.duration - grid.origin(), step);
+    };
+    cj.hard_last = last_start(deadline);
+    // The reserve: a share of the slack the job had when it became ready
+    // (earliest to deadline) that carbon placement leaves unused.
+    const int64_t slack =
+        seconds_of(job.deadline) - seconds_of(job.earliest) - cj.duration;
+    const auto reserve =
+        static_cast<int64_t>(options.slack_reserve *
+                             static_cast<double>(std::max<int64_t>(0, slack)));
+    // Past the point where the reserve still fits, the window is the first
+    // start alone: the job runs as early as it can.
+    cj.last = std::min(cj.hard_last,
+                       std::max(cj.first, last_start(deadline - reserve)));
     cells = std::max(cells, ceil_div(std::max(deadline, cj.ready) +
                                          cj.duration - grid.origin(),
                                      step));
@@ -305,45 +357,140 @@ Result<QueueSchedule> plan_zone_queue(TimePoint now,
     return true;
   };
 
-  bool placed_all = false;
-  if (options.warm_start) {
-    placed_all = true;
-    for (size_t j : order) {
-      const auto& cj = cell_jobs[j];
-      std::optional<int64_t> s;
-      if (const auto& current = jobs[j].current_start) {
-        const int64_t cell =
-            floor_div(seconds_of(*current) - grid.origin(), step);
-        if (cell >= cj.first && cell <= cj.last &&
-            grid.start_seconds(cj, cell) == seconds_of(*current) &&
-            is_free(j, cell)) {
-          s = cell;
-        }
-      }
-      if (!s) {
-        s = grid.cheapest(cj, true);
-      }
-      if (!s) {
-        placed_all = false;
-        break;
-      }
-      start[j] = *s;
+  // Jobs that cannot meet their deadlines, placed last (in deadline order)
+  // at their earliest fitting start: placed first, a hopeless job would take
+  // the slots of jobs that can still make it (EDF's domino effect in
+  // overload).
+  auto place_late = [&](const std::vector<size_t>& late) {
+    for (size_t j : late) {
+      start[j] = *grid.earliest_fit(cell_jobs[j], std::nullopt);
       occupy(j, +1);
     }
-  }
-  if (!placed_all) {
-    // EDF placement: the reference the guarantee is stated against.
-    schedule.cold_start = options.warm_start;
+  };
+
+  // A valid plan from the previous round: its start cell, if it still
+  // fits its window and the capacity.
+  auto kept_cell = [&](size_t j) -> std::optional<int64_t> {
+    const auto& cj = cell_jobs[j];
+    const auto& current = jobs[j].current_start;
+    if (!current) {
+      return std::nullopt;
+    }
+    const int64_t cell = floor_div(seconds_of(*current) - grid.origin(), step);
+    if (cell >= cj.first && cell <= cj.hard_last &&
+        grid.start_seconds(cj, cell) == seconds_of(*current) &&
+        is_free(j, cell)) {
+      return cell;
+    }
+    return std::nullopt;
+  };
+  // A job without a valid plan: its cheapest window that keeps the
+  // reserve, else as early as meets the deadline, else late.
+  auto place_new = [&](size_t j, std::vector<size_t>& late) {
+    const auto& cj = cell_jobs[j];
+    auto s = grid.cheapest(cj, cj.last, true);
+    if (!s) {
+      s = grid.earliest_fit(cj, cj.hard_last);  // Into the reserve.
+    }
+    if (!s) {
+      late.push_back(j);
+      return;
+    }
+    start[j] = *s;
+    occupy(j, +1);
+  };
+  // Warm start, `kept_first`: every valid plan is kept before the others
+  // are placed, so a job that must move cannot take the cells of one whose
+  // plan still holds. Else in deadline order, each keeping its plan if
+  // valid (a tight newcomer may then push a loose job off its plan).
+  // Returns the number of late jobs.
+  auto warm_pass = [&](bool kept_first) {
     grid.reset_used(base);
+    std::vector<bool> kept(jobs.size(), false);
+    std::vector<size_t> late;
+    if (kept_first) {
+      for (size_t j : order) {
+        if (const auto cell = kept_cell(j)) {
+          start[j] = *cell;
+          occupy(j, +1);
+          kept[j] = true;
+        }
+      }
+    }
+    for (size_t j : order) {
+      if (kept[j]) {
+        continue;
+      }
+      if (const auto cell = kept_first ? std::nullopt : kept_cell(j)) {
+        start[j] = *cell;
+        occupy(j, +1);
+      } else {
+        place_new(j, late);
+      }
+    }
+    place_late(late);
+    return late.size();
+  };
+  // Keeps `start` (and the grid) as they are or restores `saved`.
+  auto restore = [&](const std::vector<int64_t>& saved) {
+    start = saved;
+    grid.reset_used(base);
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      occupy(j, +1);
+    }
+  };
+
+  // Late jobs that would be on time if they had a slot from their first
+  // start: only these can another placement bring back on time. (Without
+  // them the warm start is kept: in an overloaded zone the hopeless jobs
+  // would otherwise make every round pay for three placements.)
+  auto fixable = [&]() {
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      const auto& cj = cell_jobs[j];
+      if (start[j] > cj.hard_last && cj.hard_last >= cj.first) {
+        return true;
+      }
+    }
+    return false;
+  };
+
+  std::optional<size_t> warm_late;
+  if (options.warm_start) {
+    warm_late = warm_pass(true);
+    if (*warm_late > 0 && fixable()) {
+      const std::vector<int64_t> kept_first = start;
+      const size_t in_order = warm_pass(false);
+      if (in_order < *warm_late) {
+        warm_late = in_order;
+      } else {
+        restore(kept_first);
+      }
+    }
+  }
+  if (!warm_late || (*warm_late > 0 && fixable())) {
+    // EDF placement: the reference the guarantee is stated against. Kept
+    // only if it has fewer late jobs than the warm start, so: whenever EDF
+    // meets every deadline, so does the result.
+    const std::vector<int64_t> warm = start;
+    grid.reset_used(base);
+    std::vector<size_t> late;
     for (size_t j : order) {
       const auto& cj = cell_jobs[j];
-      auto s = grid.earliest_fit(cj, cj.last);
-      if (!s) {
-        s = grid.earliest_fit(cj, std::nullopt);  // Late whatever we do.
+      if (const auto s = grid.earliest_fit(cj, cj.hard_last)) {
+        start[j] = *s;
+        occupy(j, +1);
+      } else {
+        late.push_back(j);
       }
-      start[j] = *s;
-      occupy(j, +1);
+    }
+    place_late(late);
+    for (size_t j = 0; j < jobs.size(); ++j) {
       schedule.edf_grams += grams(j);
+    }
+    if (warm_late && *warm_late <= late.size()) {
+      restore(warm);  // No better for deadlines: keep the plans.
+    } else {
+      schedule.cold_start = warm_late.has_value();
     }
   }
 
@@ -352,9 +499,18 @@ Result<QueueSchedule> plan_zone_queue(TimePoint now,
     int moved = 0;
     for (size_t j : order) {
       const auto& cj = cell_jobs[j];
+      const bool late = start[j] > cj.hard_last;
+      if (late && cj.hard_last < cj.first) {
+        continue;  // Late wherever it goes: keep it where EDF put it.
+      }
+      // A late job may move to any start that meets its deadline; one that
+      // EDF put past its reserve may move only earlier or into the reserve-
+      // keeping window; the others stay inside that window.
+      const int64_t last =
+          late ? cj.hard_last
+               : std::max(cj.last, std::min(start[j], cj.hard_last));
       occupy(j, -1);
-      const auto candidate = grid.cheapest(cj, true);
-      const bool late = start[j] > cj.last;
+      const auto candidate = grid.cheapest(cj, last, true);
       if (candidate && (late || grid.job_cost(cj, *candidate) <
                                     grid.job_cost(cj, start[j]) - 1e-9)) {
         start[j] = *candidate;
@@ -375,7 +531,7 @@ Result<QueueSchedule> plan_zone_queue(TimePoint now,
     p.id = jobs[j].id;
     p.start = TimePoint(Duration(grid.start_seconds(cj, start[j])));
     p.end = p.start + jobs[j].duration;
-    p.late = start[j] > cj.last;
+    p.late = start[j] > cj.hard_last;
     const int64_t e = grid.end_cell(cj, start[j]);
     const int64_t known = grid.known_cells(start[j], e);
     p.forecast_known = known == e - start[j];
@@ -390,7 +546,8 @@ Result<QueueSchedule> plan_zone_queue(TimePoint now,
   if (options.lower_bound) {
     for (size_t j = 0; j < jobs.size(); ++j) {
       const auto& cj = cell_jobs[j];
-      const int64_t s = grid.cheapest(cj, false).value_or(start[j]);
+      const int64_t s =
+          grid.cheapest(cj, cj.hard_last, false).value_or(start[j]);
       schedule.lower_bound_grams += cj.kw * grid.job_cost(cj, s) / 3600.0;
     }
     schedule.gap_percent =

@@ -285,11 +285,12 @@ bool Scheduler::has_free_slot(const Job& job) const {
   }
   int taken = 0;
   for (const auto& [id, other] : active_) {
-    if (id != job.id && other.zone == job.zone && holds_slot(other)) {
-      ++taken;
+    if (id != job.id && other.zone == job.zone && holds_slot(other) &&
+        ++taken >= capacity) {
+      return false;  // Full: stop counting (overloaded queues ask often).
     }
   }
-  return taken < capacity;
+  return true;
 }
 
 Result<Plan> Scheduler::make_plan(const Job& job, TimePoint now) {
@@ -813,8 +814,12 @@ void Scheduler::step(Job& job, TimePoint now) {
         }
         return;
       }
-      const bool due =
-          now >= job.plan->start() || now >= latest_safe_start(job);
+      // A queue plan keeps the deadline where the slots allow; a job it
+      // cannot serve waits for its planned slot instead of taking one
+      // planned for a job that can still make it (queue_planner.h).
+      const TimePoint safe_start =
+          queue_planned(job) ? TimePoint::max() : latest_safe_start(job);
+      const bool due = now >= job.plan->start() || now >= safe_start;
       if (due && !has_free_slot(job)) {
         // Every slot of the zone is taken (a job overran its estimate):
         // wait for one; a completion wakes the loop.
@@ -824,7 +829,7 @@ void Scheduler::step(Job& job, TimePoint now) {
       }
       if (now >= job.plan->start()) {
         start_job(job, now, "planned start " + format_utc(job.plan->start()));
-      } else if (now >= latest_safe_start(job)) {
+      } else if (now >= safe_start) {
         run_to_end(job, now, "latest safe start reached");
         start_job(job, now, "latest safe start reached");
       }
@@ -963,9 +968,10 @@ void Scheduler::tick(TimePoint now) {
   bool replan_due = forecasts_changed_ || !last_replan_ ||
                     now - *last_replan_ >= options_.replan_period;
   auto waiting = [&](const Job& job) {
+    // A queue-planned job starts only at its planned start (step()).
     return job.state == JobState::kQueued && !job.handle &&
            (job.held || (job.plan && now < job.plan->start() &&
-                         now < latest_safe_start(job)));
+                         (now < latest_safe_start(job) || queue_planned(job))));
   };
   std::vector<std::string> ids;
   for (const auto& [id, job] : active_) {

@@ -195,43 +195,55 @@ Result<Plan> Scheduler::admit_to_queue(const Job& job, TimePoint now) {
   if (series && series->stale) {
     series = nullptr;
   }
-  auto plan_with = [&](const Job* incoming) {
-    auto queue = collect_queue(
-        active_, job.zone, incoming, now, options_.safety_margin,
-        options_.default_power_watts,
-        [this](const Job& j) { return queue_planned(j); },
-        [this](const Job& j) { return remaining(j); });
+  const auto queue = collect_queue(
+      active_, job.zone, &job, now, options_.safety_margin,
+      options_.default_power_watts,
+      [this](const Job& j) { return queue_planned(j); },
+      [this](const Job& j) { return remaining(j); });
+  const size_t self = queue.jobs.size() - 1;
+  auto plan_queue = [&]() {
     QueuePlannerOptions options;
     options.slots = zone->capacity;
     options.max_passes = 0;  // The round's local search does the rest.
     options.lower_bound = false;
-    auto schedule =
-        plan_zone_queue(now, queue.jobs, queue.busy, series, options);
-    return std::make_pair(std::move(queue), std::move(schedule));
+    return plan_zone_queue(now, queue.jobs, queue.busy, series, options);
   };
-  auto [queue, schedule] = plan_with(&job);
+  // What admitting it costs the deadlines (empty: nothing).
+  auto problem_of = [&](const QueueSchedule& schedule) -> std::string {
+    const auto& mine = schedule.placements[self];
+    if (mine.late) {
+      return fmt::format(
+          "deadline {} cannot be met with the capacity left in zone {} ({} "
+          "slots, {} queued, {} running or planned elsewhere): the earliest "
+          "free slot ends the job at {}",
+          format_utc(job.spec.deadline), job.zone, zone->capacity,
+          queue.jobs.size() - 1, queue.busy.size(), format_utc(mine.end));
+    }
+    // Others made late: late now, on time in their plans so far (no second
+    // plan of the queue without the newcomer: in an overloaded zone every
+    // admission would pay for two).
+    size_t made_late = 0;
+    for (size_t i = 0; schedule.late > 0 && i < self; ++i) {
+      const auto& before = active_.at(queue.jobs[i].id).plan;
+      made_late += schedule.placements[i].late &&
+                           !(before && before->reason == "queue-late")
+                       ? 1
+                       : 0;
+    }
+    if (made_late == 0) {
+      return "";
+    }
+    return fmt::format(
+        "admitting it would make {} queued job(s) in zone {} miss their "
+        "deadlines ({} slots)",
+        made_late, job.zone, zone->capacity);
+  };
+  auto schedule = plan_queue();
   if (!schedule) {
     return make_error(schedule.error());
   }
-  const size_t self = queue.jobs.size() - 1;
+  const std::string problem = problem_of(*schedule);
   const auto& mine = schedule->placements[self];
-  std::string problem;
-  if (mine.late) {
-    problem = fmt::format(
-        "deadline {} cannot be met with the capacity left in zone {} ({} "
-        "slots, {} queued, {} running or planned elsewhere): the earliest "
-        "free slot ends the job at {}",
-        format_utc(job.spec.deadline), job.zone, zone->capacity,
-        queue.jobs.size() - 1, queue.busy.size(), format_utc(mine.end));
-  } else if (schedule->late > 0) {
-    auto [before_queue, before] = plan_with(nullptr);
-    if (before && schedule->late > before->late) {
-      problem = fmt::format(
-          "admitting it would make {} queued job(s) in zone {} miss their "
-          "deadlines ({} slots)",
-          schedule->late - before->late, job.zone, zone->capacity);
-    }
-  }
   if (!problem.empty() && !job.spec.allow_late) {
     return make_error(ErrorCode::kInvalidArgument,
                       "infeasible with capacity: " + problem +

@@ -4,9 +4,9 @@
 // The scheduler plans jobs one at a time in deadline order; each plan sees
 // the times when the zone's slots are already taken (by running jobs and by
 // the plans of the others) as times without a forecast value, which the
-// optimizer never chooses. That is the earliest-deadline-first placement of
-// capacity_planner.h, done incrementally as jobs arrive and forecasts change.
-// Pure code.
+// optimizer never chooses: the per-job path (run-now, threshold, spatial,
+// zones with allowed hours); queue_planner.h plans the other jobs' queue as
+// a whole. Pure code.
 #pragma once
 
 #include <vector>

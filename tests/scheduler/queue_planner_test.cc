@@ -141,6 +141,7 @@ TEST(QueuePlannerTest, FeasibleQueueMissesNoDeadline) {
       job("tight1", hours(2), hours(4)), job("tight2", hours(2), hours(4))};
   QueuePlannerOptions options;
   options.slots = 2;
+  options.slack_reserve = 0;  // 10:00 is inside a 35 % reserve.
 
   auto plan = plan_zone_queue(kT0, jobs, {}, &series, options);
 
@@ -258,6 +259,81 @@ TEST(QueuePlannerTest, InfeasibleQueueIsMarkedLateAndRunsAsEarlyAsItFits) {
   EXPECT_FALSE(plan->placements[0].late);
   EXPECT_TRUE(plan->placements[1].late);
   EXPECT_EQ(kT0 + hours(2), plan->placements[1].start);
+}
+
+TEST(QueuePlannerTest, HopelessJobGoesBehindJobsThatCanStillMakeIt) {
+  // One slot. `hopeless` (3 h of work due in 2 h) is late wherever it
+  // goes; placed first by its earlier deadline it would make `ok` late too.
+  auto series = hourly(std::vector<double>(24, 300));
+  std::vector<QueuedJob> jobs = {job("hopeless", hours(3), hours(2)),
+                                 job("ok", hours(1), hours(3))};
+  for (bool warm : {true, false}) {
+    SCOPED_TRACE(warm ? "warm" : "cold");
+    QueuePlannerOptions options;
+    options.warm_start = warm;
+
+    auto plan = plan_zone_queue(kT0, jobs, {}, &series, options);
+
+    ASSERT_OK(plan);
+    expect_valid(kT0, jobs, {}, *plan, 1);
+    EXPECT_EQ(1, plan->late);
+    EXPECT_TRUE(plan->placements[0].late);
+    EXPECT_FALSE(plan->placements[1].late);
+    EXPECT_GE(plan->placements[0].start, plan->placements[1].end);
+  }
+}
+
+TEST(QueuePlannerTest, SlackReserveKeepsTheLastShareOfTheSlackUnused) {
+  // Greenest at 20:00; the job has 23 h of slack.
+  std::vector<double> values(24, 400);
+  values[20] = 10;
+  values[8] = 200;
+  auto series = hourly(values);
+  const auto j = job("a", hours(1), hours(24));
+  QueuePlannerOptions options;
+  options.slack_reserve = 0;
+  auto unreserved = plan_zone_queue(kT0, {j}, {}, &series, options);
+  options.slack_reserve = 0.5;  // End by 24 h - 11.5 h.
+  auto reserved = plan_zone_queue(kT0, {j}, {}, &series, options);
+
+  ASSERT_OK(unreserved);
+  ASSERT_OK(reserved);
+  EXPECT_EQ(kT0 + hours(20), unreserved->placements[0].start);
+  EXPECT_EQ(kT0 + hours(8), reserved->placements[0].start);
+  EXPECT_LE(reserved->placements[0].end, kT0 + hours(12) + minutes(30));
+}
+
+TEST(QueuePlannerTest, ReserveGivesWayWhenOnlyTheReserveFits) {
+  // One slot taken until 20:00; the job (1 h, due 24:00, 23 h of slack) can
+  // only meet its deadline inside its reserve: it does, and is not late.
+  auto series = hourly(std::vector<double>(24, 300));
+  std::vector<Segment> busy = {{kT0, kT0 + hours(20)}};
+  const auto j = job("a", hours(1), hours(24));
+  QueuePlannerOptions options;
+  options.slack_reserve = 0.5;
+
+  auto plan = plan_zone_queue(kT0, {j}, busy, &series, options);
+
+  ASSERT_OK(plan);
+  expect_valid(kT0, {j}, busy, *plan, 1);
+  EXPECT_EQ(0, plan->late);
+  EXPECT_EQ(kT0 + hours(20), plan->placements[0].start);
+}
+
+TEST(QueuePlannerTest, LocalSearchKeepsTheTightJobsSlotOnASmallKnownCase) {
+  // The known optimum: tight at 00:00 (10), loose at 01:00 (20).
+  auto series = hourly({10, 20, 80, 90});
+  std::vector<QueuedJob> jobs = {job("loose", hours(1), hours(4)),
+                                 job("tight", hours(1), hours(1))};
+  QueuePlannerOptions options;
+  options.slack_reserve = 0;
+
+  auto plan = plan_zone_queue(kT0, jobs, {}, &series, options);
+
+  ASSERT_OK(plan);
+  EXPECT_EQ(kT0 + hours(1), plan->placements[0].start);
+  EXPECT_EQ(kT0, plan->placements[1].start);
+  EXPECT_NEAR(30.0, plan->total_grams, 1e-9);
 }
 
 TEST(QueuePlannerTest, TightJobStartsAtOnceWhenNowIsInsideACell) {

@@ -151,14 +151,18 @@ TEST_F(SchedulerQueueTest, AdmissionRefusesAJobThatWouldMakeOthersMiss) {
   options_.zones.front().capacity = 1;
   auto scheduler = make();
   // Queued: 2 h due at 05:00 (planned 02:50, mostly in the green hours).
-  ASSERT_OK(scheduler.submit(spec(hours(2), hours(5)), kMidnight));
+  auto first = scheduler.submit(spec(hours(2), hours(5)), kMidnight);
+  ASSERT_OK(first);
 
-  // A 4 h job due at 04:30 is on time only if the first waits past 05:00.
+  // A 4 h job due at 04:30 is on time only if the first waits past 05:00:
+  // the admitted job keeps its plan and the newcomer is refused.
   auto refused =
       scheduler.submit(spec(hours(4), hours(4) + minutes(30)), kMidnight);
 
   ASSERT_FALSE(refused.has_value());
-  EXPECT_THAT(refused.error().message, HasSubstr("miss their deadlines"));
+  EXPECT_THAT(refused.error().message, HasSubstr("cannot be met"));
+  EXPECT_EQ(first->plan->start(),
+            scheduler.active_jobs().at(first->id).plan->start());
 }
 
 TEST_F(SchedulerQueueTest, TightJobMakesTheQueueMoveAndEveryDeadlineIsKept) {

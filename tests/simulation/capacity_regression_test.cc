@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The deadline guarantee under capacity on the shipped traces: wherever
-// run-now (EDF list scheduling of the same slots) misses no deadline, the
-// queue-planned policies miss none either (issue 13). Skips without
+// run-now (list scheduling of the same slots) misses no deadline, the
+// queue-planned policies miss none either, and where run-now misses some
+// (an overloaded zone) they miss no more (issue 13). Skips without
 // /work/shared/data.
 #include <gtest/gtest.h>
 
@@ -40,6 +41,7 @@ struct CapacityCase {
   size_t limit;
   Duration slack;
   int slots;
+  bool overloaded = false;  // Run-now misses deadlines too.
 };
 
 class CapacityRegressionTest : public ::testing::TestWithParam<CapacityCase> {};
@@ -68,13 +70,19 @@ TEST_P(CapacityRegressionTest, NoMissWhereRunNowHasNone) {
   ASSERT_OK(run_now);
   ASSERT_OK(flexible);
   ASSERT_OK(pause_resume);
-  ASSERT_EQ(0, run_now->missed_deadlines)
-      << "the case must be feasible for run-now to test the guarantee";
   EXPECT_EQ(0, flexible->rejected);
-  EXPECT_EQ(0, flexible->missed_deadlines);
-  EXPECT_EQ(0, pause_resume->missed_deadlines);
-  // Spreading still saves carbon over running at once.
-  EXPECT_LT(flexible->kg, run_now->kg);
+  if (c.overloaded) {
+    ASSERT_GT(run_now->missed_deadlines, 0) << "the case must be overloaded";
+    EXPECT_LE(flexible->missed_deadlines, run_now->missed_deadlines);
+    EXPECT_LE(pause_resume->missed_deadlines, run_now->missed_deadlines);
+  } else {
+    ASSERT_EQ(0, run_now->missed_deadlines)
+        << "the case must be feasible for run-now to test the guarantee";
+    EXPECT_EQ(0, flexible->missed_deadlines);
+    EXPECT_EQ(0, pause_resume->missed_deadlines);
+    // Spreading still saves carbon over running at once.
+    EXPECT_LT(flexible->kg, run_now->kg);
+  }
   for (const auto& [zone, peak] : flexible->peak_running) {
     EXPECT_LE(peak, c.slots) << zone;
   }
@@ -83,8 +91,12 @@ TEST_P(CapacityRegressionTest, NoMissWhereRunNowHasNone) {
 INSTANTIATE_TEST_SUITE_P(
     ShippedTraces, CapacityRegressionTest,
     ::testing::Values(
-        // The issue's figure: 40 slots missed 4. (20 slots still misses 4
-        // of 1,000, EVALUATION.md, so it is not asserted here.)
+        // 10 slots: overloaded (run-now misses 823 of 1,000).
+        CapacityCase{"workloads/alibaba-pai-1k.csv", TimeUnit::kSeconds, 1000,
+                     24h, 10, true},
+        // 20 slots missed 4 and 40 slots 4 before the slack reserve.
+        CapacityCase{"workloads/alibaba-pai-1k.csv", TimeUnit::kSeconds, 1000,
+                     24h, 20},
         CapacityCase{"workloads/alibaba-pai-1k.csv", TimeUnit::kSeconds, 1000,
                      24h, 40},
         CapacityCase{"workloads/alibaba-pai-1k.csv", TimeUnit::kSeconds, 1000,
