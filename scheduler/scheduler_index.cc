@@ -40,9 +40,9 @@ void Scheduler::unindex(const std::string& id) {
 }
 
 void Scheduler::reindex(const std::string& id) {
-  unindex(id);
   auto found = active_.find(id);
   if (found == active_.end()) {
+    unindex(id);
     return;
   }
   const Job& job = found->second;
@@ -77,7 +77,21 @@ void Scheduler::reindex(const std::string& id) {
     }
     entry.polled = job.handle.has_value();
   }
-  entry.zones = zones_of(job.spec);
+  // Most re-indexings change nothing (a re-plan to the same decision, a
+  // step of a waiting job): leave the sets alone then. A job's spec, and so
+  // its zones, does not change while it is active.
+  if (auto old = index_.find(id); old != index_.end()) {
+    const IndexEntry& was = old->second;
+    if (was.events == entry.events && was.wake == entry.wake &&
+        was.visit == entry.visit && was.urgent == entry.urgent &&
+        was.polled == entry.polled) {
+      return;
+    }
+    entry.zones = was.zones;
+  } else {
+    entry.zones = zones_of(job.spec);
+  }
+  unindex(id);
   for (const auto& t : entry.events) {
     events_.insert({t, id});
   }
