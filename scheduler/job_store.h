@@ -71,6 +71,17 @@ class JobStore {
   virtual Status update(const Job& job, TimePoint now,
                         const std::string& note) = 0;
 
+  // A re-plan's write (issue 12: 100,000 of them in one batch): only the
+  // plan, zone and executor of `job`, and a transition record `note` from
+  // job.state to itself (`show` lists re-plans), without rewriting the spec
+  // or reading the stored state. REQUIRES: every other field is as last
+  // written (the caller uses update() after a failed write). The default is
+  // update().
+  virtual Status update_plan(const Job& job, TimePoint now,
+                             const std::string& note) {
+    return update(job, now, note);
+  }
+
   // kNotFound for an unknown id.
   virtual Result<Job> get(const std::string& id) = 0;
 
@@ -103,6 +114,27 @@ class JobStore {
   virtual Status append_ledger(const LedgerRecord& record) = 0;
   virtual Result<std::vector<LedgerRecord>> ledger(
       const LedgerFilter& filter) = 0;
+  // The ledger of `job_ids` (of `uid`'s jobs only, when set), by job then
+  // start: one query for a page of `list`. The default asks ledger() once
+  // per job.
+  virtual Result<std::vector<LedgerRecord>> ledger_of(
+      const std::vector<std::string>& job_ids, std::optional<unsigned> uid);
 };
+
+inline Result<std::vector<LedgerRecord>> JobStore::ledger_of(
+    const std::vector<std::string>& job_ids, std::optional<unsigned> uid) {
+  std::vector<LedgerRecord> out;
+  for (const auto& id : job_ids) {
+    LedgerFilter filter;
+    filter.job_id = id;
+    filter.uid = uid;
+    auto records = ledger(filter);
+    if (!records) {
+      return make_error(records.error());
+    }
+    out.insert(out.end(), records->begin(), records->end());
+  }
+  return out;
+}
 
 }  // namespace lowcarb::scheduler

@@ -51,6 +51,22 @@ Status MemoryJobStore::update(const Job& job, TimePoint now,
   return {};
 }
 
+Status MemoryJobStore::update_plan(const Job& job, TimePoint now,
+                                   const std::string& note) {
+  auto id = parse_integer(job.id);
+  auto it = id ? jobs_.find(static_cast<uint64_t>(*id)) : jobs_.end();
+  if (it == jobs_.end()) {
+    return make_error(ErrorCode::kNotFound, "no job " + job.id);
+  }
+  const std::string state(to_string(job.state));
+  transitions_.push_back({job.id, now, state, state, note});
+  it->second.plan = job.plan;
+  it->second.zone = job.zone;
+  it->second.executor = job.executor;
+  ++it->second.version;
+  return {};
+}
+
 Result<std::optional<Job>> MemoryJobStore::find_by_request(
     unsigned uid, const std::string& request_id) {
   auto it = by_request_.find(std::make_pair(uid, request_id));

@@ -22,6 +22,8 @@ class MemoryJobStore final : public JobStore {
   Result<Job> insert(Job job, TimePoint now) override;
   Status update(const Job& job, TimePoint now,
                 const std::string& note) override;
+  Status update_plan(const Job& job, TimePoint now,
+                     const std::string& note) override;
   Result<Job> get(const std::string& id) override;
   Result<std::optional<Job>> find_by_request(
       unsigned uid, const std::string& request_id) override;

@@ -129,6 +129,9 @@ void Scheduler::fetch_forecast(const std::string& zone, TimePoint now) {
 }
 
 void Scheduler::refresh_forecasts(TimePoint now, bool force) {
+  if (!force && !refresh_due(now)) {
+    return;  // Nothing to fetch: skip the walk over every job.
+  }
   std::vector<std::string> zones;
   for (const auto& [id, job] : active_) {
     for (const auto& zone : zones_of(job.spec)) {
@@ -392,6 +395,7 @@ void Scheduler::adopt_plan(Job& job, Plan new_plan, TimePoint now) {
   if (job.plan && job.plan->segments == plan->segments &&
       job.plan->zone == plan->zone) {
     job.plan = std::move(*plan);  // Same decision; refreshed expectations.
+    reindex(job.id);
     return;
   }
   TimePoint old_start = job.plan ? job.plan->start() : now;
@@ -422,12 +426,31 @@ void Scheduler::adopt_plan(Job& job, Plan new_plan, TimePoint now) {
       job.id, to_string(job.state), job.zone, format_utc(job.plan->start()),
       old_zone, format_utc(old_start), job.plan->expected_gco2_per_kwh,
       job.plan->run_now_gco2_per_kwh, job.plan->reason);
-  save(
+  save_plan(
       job, now,
       "re-planned: start " + format_utc(job.plan->start()) + " in " + job.zone);
 }
 
+bool Scheduler::save_plan(Job& job, TimePoint now, const std::string& note) {
+  if (unsaved_.count(job.id)) {
+    return save(job, now, note);
+  }
+  reindex(job.id);
+  if (auto status = store_.update_plan(job, now, note); !status) {
+    logger()->error(
+        "job {}: could not record '{}': {}; trying again at the "
+        "next tick",
+        job.id, note, status.error().message);
+    unsaved_[job.id] = note;  // Retried as a full save().
+    return false;
+  }
+  ++job.version;
+  return true;
+}
+
 bool Scheduler::save(Job& job, TimePoint now, const std::string& note) {
+  // Every change worth saving is one the next-event index must see.
+  reindex(job.id);
   auto status = store_.update(job, now, note);
   if (!status) {
     logger()->error(
@@ -510,6 +533,7 @@ Result<Job> Scheduler::submit(JobSpec spec, TimePoint now) {
       job.plan->expected_gco2_per_kwh, job.plan->run_now_gco2_per_kwh,
       job.plan->savings_percent, job.forecast_provider, job.plan->reason);
   auto& active = active_[job.id] = job;
+  reindex(active.id);
   // A backend that can hold a job until its start time gets it now.
   auto* executor = executor_named(active.executor);
   if (executor->defers_start()) {
@@ -639,6 +663,7 @@ void Scheduler::finish_job(Job& job, const executors::RunStatus& status,
 
 void Scheduler::discard(const std::string& job_id) {
   active_.erase(job_id);
+  unindex(job_id);
   last_sample_.erase(job_id);
   unsaved_.erase(job_id);
 }
@@ -650,6 +675,7 @@ void Scheduler::forget_if_ended(const std::string& job_id) {
       !unsaved_.count(job_id)) {
     last_sample_.erase(job_id);
     active_.erase(it);
+    unindex(job_id);
   }
 }
 
@@ -967,19 +993,18 @@ void Scheduler::tick(TimePoint now) {
   refresh_forecasts(now, false);
   bool replan_due = forecasts_changed_ || !last_replan_ ||
                     now - *last_replan_ >= options_.replan_period;
-  auto waiting = [&](const Job& job) {
-    // A queue-planned job starts only at its planned start (step()).
-    return job.state == JobState::kQueued && !job.handle &&
-           (job.held || (job.plan && now < job.plan->start() &&
-                         (now < latest_safe_start(job) || queue_planned(job))));
-  };
+  auto waiting = [&](const Job& job) { return waiting_at(job, now); };
+  // Most of a long queue waits for a later start: skip it between
+  // re-plans (the simulator ticks at every event of 100,000 jobs); the
+  // next-event index names the others without a walk over all.
   std::vector<std::string> ids;
-  for (const auto& [id, job] : active_) {
-    // Most of a long queue waits for a later start: skip it between
-    // re-plans (the simulator ticks at every event of 100,000 jobs).
-    if (replan_due || !waiting(job)) {
+  if (replan_due) {
+    ids.reserve(active_.size());
+    for (const auto& [id, job] : active_) {
       ids.push_back(id);
     }
+  } else {
+    ids = due_jobs(now);
   }
   // The tick's re-plans are written in one batch (one sync, not one per
   // job); it is committed before any job acts, so a start, pause or end is
@@ -1031,6 +1056,7 @@ void Scheduler::tick(TimePoint now) {
       commit_replans();
     }
     step(job, now);
+    reindex(id);
     forget_if_ended(id);
   }
   commit_replans();
@@ -1039,48 +1065,6 @@ void Scheduler::tick(TimePoint now) {
     last_replan_ = now;
     forecasts_changed_ = false;
   }
-}
-
-TimePoint Scheduler::next_event(TimePoint now, bool include_polls) const {
-  TimePoint next = TimePoint::max();
-  auto consider = [&](TimePoint t) {
-    if (t > now && t < next) {
-      next = t;
-    }
-  };
-  if (!active_.empty()) {
-    if (last_replan_) {
-      consider(*last_replan_ + options_.replan_period);
-    }
-    for (const auto& [zone, entry] : zone_forecasts_) {
-      consider(entry.fetched_at + options_.forecast_refresh);
-    }
-  }
-  for (const auto& [id, job] : active_) {
-    if (job.held) {
-      continue;
-    }
-    switch (job.state) {
-      case JobState::kQueued:
-      case JobState::kPaused:
-        if (job.plan) {
-          consider(job.plan->start());
-        }
-        consider(latest_safe_start(job));
-        break;
-      case JobState::kRunning:
-        if (job.plan && job.plan->segments.size() > 1) {
-          consider(job.plan->segments.front().end);
-        }
-        break;
-      default:
-        consider(now + std::chrono::seconds(1));
-    }
-    if (include_polls && job.handle) {
-      consider(now + options_.sample_period);
-    }
-  }
-  return next;
 }
 
 Result<Job*> Scheduler::owned_active(const std::string& job_id,
@@ -1215,6 +1199,7 @@ Status Scheduler::recover(TimePoint now) {
   }
   for (auto& stored : *jobs) {
     auto& job = active_[stored.id] = std::move(stored);
+    reindex(job.id);
     auto* executor = executor_named(job.executor);
     if (!executor) {
       logger()->error("job {}: executor {} is no longer configured", job.id,
@@ -1262,6 +1247,7 @@ Status Scheduler::recover(TimePoint now) {
     }
     logger()->info("job {}: recovered in state {}", job.id,
                    to_string(job.state));
+    reindex(job.id);
     forget_if_ended(job.id);  // Ended while we were down.
   }
   refresh_forecasts(now, true);

@@ -92,11 +92,32 @@ class Scheduler {
   // do (a start, a segment boundary, a forecast refresh, a poll of a running
   // job when `include_polls`). The daemon arms its timer with it; the
   // simulator jumps its clock to it.
+  // O(log n): read from the next-event index (scheduler_index.cc).
   TimePoint next_event(TimePoint now, bool include_polls) const;
+  // The same answer by a walk over every active job: the reference the
+  // index is tested against (O(n); not for the event loop).
+  TimePoint next_event_by_scan(TimePoint now, bool include_polls) const;
+  // The active jobs tick(now) acts on between re-plans (the others wait
+  // for a later start), in id order: from the index, O(due + running).
+  std::vector<std::string> due_jobs(TimePoint now) const;
+  // The same by a walk over every active job (reference for tests).
+  std::vector<std::string> due_jobs_by_scan(TimePoint now) const;
 
   // The job, if the requester may see it.
   Result<Job> job(const std::string& job_id, const Requester& who);
   const std::map<std::string, Job>& active_jobs() const { return active_; }
+  // Orders job ids newest (highest number) first: numeric ids by length,
+  // then by text.
+  struct NewestFirst {
+    bool operator()(const std::string& a, const std::string& b) const {
+      return a.size() != b.size() ? a.size() > b.size() : a > b;
+    }
+  };
+  // The ids of active_jobs(), newest first (`list` reads the newest few
+  // without walking all).
+  const std::set<std::string, NewestFirst>& active_newest_first() const {
+    return newest_;
+  }
   SchedulerStats stats() const;
 
   // Forget cached forecasts so the next tick re-fetches (config reload).
@@ -167,6 +188,18 @@ class Scheduler {
   // keeps it running when that plan runs it now. True when it kept running.
   bool keep_running_if_planned(Job& job, TimePoint now);
 
+  // The next-event index (scheduler_index.cc): brings job `id`'s entries in
+  // step with its state, plan and held flag (drops them when it left
+  // active_). Called by save() (every transition and re-plan is saved), by
+  // adopt_plan() and after every step(), submit and recover, so it is never
+  // behind a change tick() or next_event() could miss.
+  void reindex(const std::string& id);
+  void unindex(const std::string& id);
+  // Whether tick() between re-plans leaves `job` alone at `now`.
+  bool waiting_at(const Job& job, TimePoint now) const;
+  // True when some zone of an active job is due for a forecast refresh.
+  bool refresh_due(TimePoint now) const;
+
   void step(Job& job, TimePoint now);
   void start_job(Job& job, TimePoint now, const std::string& why);
   // The backend's view of a job that has not ended; nullopt when the poll
@@ -180,6 +213,10 @@ class Scheduler {
   void finish_job(Job& job, const executors::RunStatus& status, TimePoint now);
   void forget_if_ended(const std::string& job_id);
   bool save(Job& job, TimePoint now, const std::string& note);
+  // save() for a change of plan, zone and executor only (a re-plan): the
+  // store's cheap JobStore::update_plan(); a full save() while an earlier
+  // write of the job is still owed.
+  bool save_plan(Job& job, TimePoint now, const std::string& note);
   Result<Job*> owned_active(const std::string& job_id, const Requester& who);
 
   JobStore& store_;
@@ -203,6 +240,31 @@ class Scheduler {
   bool any_capacity_ = false;
   // Jobs re-planned so far in the current capacity round (see tick()).
   std::optional<std::set<std::string>> planning_round_;
+
+  // The next-event index: what each active job contributes, kept by
+  // reindex(). `events_` holds next_event()'s timed candidates (planned
+  // (re)starts, latest safe starts, planned pauses); `wakes_` the time a
+  // waiting queued job stops waiting (tick() visits it from then on);
+  // `visit_` the jobs tick() visits every time (running, paused, deferred on
+  // a backend, in transition, without a plan); `urgent_` those in a
+  // transition (next_event() = now + 1 s); `polled_` those with a backend
+  // handle and not held (polled every sample_period).
+  struct IndexEntry {
+    std::vector<TimePoint> events;
+    std::optional<TimePoint> wake;
+    bool visit = false;
+    bool urgent = false;
+    bool polled = false;
+    std::vector<std::string> zones;
+  };
+  std::map<std::string, IndexEntry> index_;
+  std::multiset<std::pair<TimePoint, std::string>> events_;
+  std::multiset<std::pair<TimePoint, std::string>> wakes_;
+  std::set<std::string> visit_;
+  std::set<std::string> urgent_;
+  std::set<std::string> polled_;
+  std::set<std::string, NewestFirst> newest_;
+  std::map<std::string, int> zone_refs_;  // Active jobs per zone.
 };
 
 }  // namespace lowcarb::scheduler

@@ -305,6 +305,39 @@ Status SqliteJobStore::update(const Job& job, TimePoint now,
   return tx.commit();
 }
 
+Status SqliteJobStore::update_plan(const Job& job, TimePoint now,
+                                   const std::string& note) {
+  auto id = parse_integer(job.id);
+  if (!id) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "bad job id '" + job.id + "'");
+  }
+  Transaction tx(db_);
+  if (auto s = tx.begin(); !s) {
+    return s;
+  }
+  auto changed = db_.execute(
+      "UPDATE jobs SET plan = ?1, zone = ?2, executor = ?3, "
+      "version = version + 1, updated_at = ?4 WHERE id = ?5",
+      {job.plan ? SqlValue(plan_to_json(*job.plan)) : SqlValue(nullptr),
+       job.zone, job.executor, seconds_of(now), static_cast<int64_t>(*id)});
+  if (!changed) {
+    return make_error(changed.error().with_context("update plan of " + job.id));
+  }
+  if (*changed == 0) {
+    return make_error(ErrorCode::kNotFound, "no job " + job.id);
+  }
+  const std::string state(to_string(job.state));
+  auto t = db_.execute(
+      "INSERT INTO transitions (job_id, at, from_state, to_state, note) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)",
+      {static_cast<int64_t>(*id), seconds_of(now), state, state, note});
+  if (!t) {
+    return make_error(t.error().with_context("record transition"));
+  }
+  return tx.commit();
+}
+
 Result<std::vector<Job>> SqliteJobStore::select_jobs(
     const std::string& where, const std::vector<SqlValue>& params) {
   auto rows = db_.query(
@@ -415,13 +448,7 @@ Status SqliteJobStore::append_ledger(const LedgerRecord& r) {
 
 Result<std::vector<LedgerRecord>> SqliteJobStore::ledger(
     const LedgerFilter& filter) {
-  std::string sql =
-      "SELECT l.job_id, l.zone, l.start, l.end, l.cpu_joules, l.gpu_joules, "
-      "l.ram_joules, l.other_joules, l.pue, l.gco2_per_kwh, "
-      "l.intensity_source, l.grams, l.counterfactual_gco2_per_kwh, "
-      "l.counterfactual_grams, l.meter_source, l.meter_counter FROM ledger l "
-      "JOIN jobs j ON "
-      "j.id = l.job_id WHERE 1 = 1";
+  std::string sql;
   std::vector<SqlValue> params;
   if (!filter.job_id.empty()) {
     params.push_back(
@@ -436,6 +463,40 @@ Result<std::vector<LedgerRecord>> SqliteJobStore::ledger(
     params.push_back(static_cast<int64_t>(*filter.uid));
     sql += fmt::format(" AND j.uid = ?{}", params.size());
   }
+  return select_ledger(sql, params);
+}
+
+Result<std::vector<LedgerRecord>> SqliteJobStore::ledger_of(
+    const std::vector<std::string>& job_ids, std::optional<unsigned> uid) {
+  if (job_ids.empty()) {
+    return std::vector<LedgerRecord>();
+  }
+  // Numbers only (a bad id matches nothing), inlined: one statement for a
+  // whole page of `list`, answered through ledger_by_job.
+  std::vector<int64_t> ids;
+  ids.reserve(job_ids.size());
+  for (const auto& id : job_ids) {
+    ids.push_back(parse_integer(id).value_or(-1));
+  }
+  std::string sql = fmt::format(" AND l.job_id IN ({})", fmt::join(ids, ", "));
+  std::vector<SqlValue> params;
+  if (uid) {
+    params.push_back(static_cast<int64_t>(*uid));
+    sql += " AND j.uid = ?1";
+  }
+  return select_ledger(sql, params);
+}
+
+Result<std::vector<LedgerRecord>> SqliteJobStore::select_ledger(
+    const std::string& conditions, const std::vector<SqlValue>& params) {
+  std::string sql =
+      "SELECT l.job_id, l.zone, l.start, l.end, l.cpu_joules, l.gpu_joules, "
+      "l.ram_joules, l.other_joules, l.pue, l.gco2_per_kwh, "
+      "l.intensity_source, l.grams, l.counterfactual_gco2_per_kwh, "
+      "l.counterfactual_grams, l.meter_source, l.meter_counter FROM ledger l "
+      "JOIN jobs j ON "
+      "j.id = l.job_id WHERE 1 = 1";
+  sql += conditions;
   sql += " ORDER BY l.job_id, l.start";
   auto rows = db_.query(sql, params);
   if (!rows) {

@@ -20,6 +20,8 @@ class SqliteJobStore final : public JobStore {
   Result<Job> insert(Job job, TimePoint now) override;
   Status update(const Job& job, TimePoint now,
                 const std::string& note) override;
+  Status update_plan(const Job& job, TimePoint now,
+                     const std::string& note) override;
   Result<Job> get(const std::string& id) override;
   Result<std::optional<Job>> find_by_request(
       unsigned uid, const std::string& request_id) override;
@@ -33,9 +35,14 @@ class SqliteJobStore final : public JobStore {
   void abort_batch() override { db_.rollback(); }
   Status append_ledger(const LedgerRecord& record) override;
   Result<std::vector<LedgerRecord>> ledger(const LedgerFilter& filter) override;
+  Result<std::vector<LedgerRecord>> ledger_of(
+      const std::vector<std::string>& job_ids,
+      std::optional<unsigned> uid) override;
 
  private:
   explicit SqliteJobStore(Database& db) : db_(db) {}
+  Result<std::vector<LedgerRecord>> select_ledger(
+      const std::string& conditions, const std::vector<SqlValue>& params);
   Result<std::vector<Job>> select_jobs(const std::string& where,
                                        const std::vector<SqlValue>& params);
 

@@ -228,30 +228,41 @@ Result<json> ApiService::list(const Request& request, const Peer& peer) {
       }
     }
   } else {
-    // Active jobs, newest (highest id) first; only `limit` are copied.
-    std::vector<const Job*> mine;
-    for (const auto& [id, job] : scheduler_.active_jobs()) {
+    // Active jobs, newest (highest id) first, read from the scheduler's
+    // newest-first index: only the listed ones (and others' jobs newer than
+    // them) are looked at, not all of a long queue.
+    const auto& active = scheduler_.active_jobs();
+    for (const auto& id : scheduler_.active_newest_first()) {
+      if (jobs.size() >= request.limit) {
+        break;
+      }
+      const Job& job = active.at(id);
       if (peer.uid == 0 || job.spec.uid == peer.uid) {
-        mine.push_back(&job);
+        jobs.push_back(job);
       }
     }
-    const size_t keep = std::min(mine.size(), request.limit);
-    std::partial_sort(mine.begin(), mine.begin() + static_cast<long>(keep),
-                      mine.end(), [](const Job* a, const Job* b) {
-                        // Numeric ids sort by length first.
-                        return a->id.size() != b->id.size()
-                                   ? a->id.size() > b->id.size()
-                                   : a->id > b->id;
-                      });
-    jobs.reserve(keep);
-    for (size_t i = 0; i < keep; ++i) {
-      jobs.push_back(*mine[i]);
+  }
+  // The ledger of the listed jobs only, in one query through the job index.
+  std::map<std::string, JobEmissions> sums;
+  if (!jobs.empty()) {
+    std::vector<std::string> ids;
+    ids.reserve(jobs.size());
+    for (const auto& job : jobs) {
+      ids.push_back(job.id);
+    }
+    if (auto records = store_.ledger_of(
+            ids,
+            peer.uid == 0 ? std::nullopt : std::optional<unsigned>(peer.uid));
+        records) {
+      for (const auto& record : *records) {
+        add_record(sums[record.job_id], record);
+      }
+    } else {
+      logger()->warn("read ledger: {}", records.error().message);
     }
   }
-  // The ledger of the listed jobs only (an index lookup each), not all of it.
   json items = json::array();
   for (const auto& job : jobs) {
-    auto sums = emissions_by_job(peer, job.id);
     auto it = sums.find(job.id);
     items.push_back(job_to_json(job, it == sums.end() ? nullptr : &it->second));
   }

@@ -260,5 +260,77 @@ TEST_F(SqliteJobStoreTest, UnknownJobIsNotFound) {
   EXPECT_EQ(ErrorCode::kNotFound, store_->get("abc").error().code);
 }
 
+TEST_F(SqliteJobStoreTest, PlanOnlyUpdateSurvivesReopenAndKeepsTheRest) {
+  auto inserted = store_->insert(make_job(1000), kNow);
+  ASSERT_OK(inserted);
+  Job job = *inserted;
+  job.state = JobState::kQueued;
+  job.message = "not written by update_plan";
+  job.plan->segments = {
+      {kNow + std::chrono::hours(5), kNow + std::chrono::hours(7)}};
+  job.plan->expected_grams = 12.5;
+  job.zone = "DE";
+  job.executor = "slurm:a";
+  ASSERT_OK(store_->update_plan(job, kNow + std::chrono::minutes(15),
+                                "re-planned: start later"));
+  store_.reset();
+  db_.reset();
+  SetUp();  // Reopen the same file.
+  auto stored = store_->get(inserted->id);
+  ASSERT_OK(stored);
+  ASSERT_TRUE(stored->plan.has_value());
+  EXPECT_EQ(job.plan->segments, stored->plan->segments);
+  EXPECT_DOUBLE_EQ(12.5, stored->plan->expected_grams);
+  EXPECT_EQ("DE", stored->zone);
+  EXPECT_EQ("slurm:a", stored->executor);
+  EXPECT_EQ(inserted->version + 1, stored->version);
+  EXPECT_EQ(inserted->spec.argv, stored->spec.argv);
+  EXPECT_EQ("", stored->message);  // Only the plan columns were written.
+  auto history = store_->transitions(inserted->id);
+  ASSERT_OK(history);
+  ASSERT_FALSE(history->empty());
+  EXPECT_EQ("re-planned: start later", history->back().note);
+  EXPECT_EQ(history->back().from_state, history->back().to_state);
+}
+
+TEST_F(SqliteJobStoreTest, PlanOnlyUpdateOfAnUnknownJobIsNotFound) {
+  Job job = make_job(1000);
+  job.id = "4242";
+  auto status = store_->update_plan(job, kNow, "re-planned");
+  ASSERT_FALSE(status);
+  EXPECT_EQ(ErrorCode::kNotFound, status.error().code);
+}
+
+TEST_F(SqliteJobStoreTest, LedgerOfSeveralJobsIsOneFilter) {
+  auto a = store_->insert(make_job(1000), kNow);
+  auto b = store_->insert(make_job(1000), kNow);
+  auto c = store_->insert(make_job(1001), kNow);
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  ASSERT_OK(c);
+  for (const auto* job : {&*a, &*b, &*c}) {
+    LedgerRecord r;
+    r.job_id = job->id;
+    r.zone = "FR";
+    r.start = kNow;
+    r.end = kNow + std::chrono::minutes(10);
+    r.grams = 1;
+    r.meter_source = "declared";
+    r.intensity_source = "test";
+    ASSERT_OK(store_->append_ledger(r));
+  }
+  auto records = store_->ledger_of({a->id, c->id, "bad"}, std::nullopt);
+  ASSERT_OK(records);
+  std::vector<std::string> ids;
+  for (const auto& r : *records) {
+    ids.push_back(r.job_id);
+  }
+  EXPECT_EQ((std::vector<std::string>{a->id, c->id}), ids);
+  records = store_->ledger_of({a->id, c->id}, 1000u);
+  ASSERT_OK(records);
+  ASSERT_EQ(1u, records->size());
+  EXPECT_EQ(a->id, (*records)[0].job_id);
+}
+
 }  // namespace
 }  // namespace lowcarb::scheduler

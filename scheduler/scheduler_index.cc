@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+// The scheduler's next-event index: which active jobs tick() must visit and
+// when the next thing is due, without walking all of a 100,000-job queue at
+// every tick (issue 12). The *_by_scan() functions give the same answers by
+// a walk over every job; tests hold the index to them.
+#include <algorithm>
+
+#include "scheduler/scheduler.h"
+
+namespace lowcarb::scheduler {
+
+bool Scheduler::waiting_at(const Job& job, TimePoint now) const {
+  // A queue-planned job starts only at its planned start (step()).
+  return job.state == JobState::kQueued && !job.handle &&
+         (job.held ||
+          (job.plan && now < job.plan->start() &&
+           (now < latest_safe_start(job) || queue_planned(job))));
+}
+
+void Scheduler::unindex(const std::string& id) {
+  auto it = index_.find(id);
+  if (it == index_.end()) {
+    return;
+  }
+  const IndexEntry& entry = it->second;
+  for (const auto& t : entry.events) {
+    events_.erase(events_.find({t, id}));
+  }
+  if (entry.wake) {
+    wakes_.erase(wakes_.find({*entry.wake, id}));
+  }
+  visit_.erase(id);
+  urgent_.erase(id);
+  polled_.erase(id);
+  newest_.erase(id);
+  for (const auto& zone : entry.zones) {
+    if (--zone_refs_[zone] <= 0) {
+      zone_refs_.erase(zone);
+    }
+  }
+  index_.erase(it);
+}
+
+void Scheduler::reindex(const std::string& id) {
+  auto found = active_.find(id);
+  if (found == active_.end()) {
+    unindex(id);
+    return;
+  }
+  const Job& job = found->second;
+  IndexEntry entry;
+  // tick() between re-plans: see waiting_at(). A queued job without a
+  // handle waits while held (until changed) or until its planned start or
+  // latest safe start, whichever comes first; every other job is visited.
+  if (job.state == JobState::kQueued && !job.handle && (job.held || job.plan)) {
+    if (!job.held) {
+      entry.wake = queue_planned(job)
+                       ? job.plan->start()
+                       : std::min(job.plan->start(), latest_safe_start(job));
+    }
+  } else {
+    entry.visit = true;
+  }
+  // next_event(): a held job contributes nothing (not even polls).
+  if (!job.held) {
+    switch (job.state) {
+      case JobState::kQueued:
+      case JobState::kPaused:
+        if (job.plan) {
+          entry.events.push_back(job.plan->start());
+        }
+        entry.events.push_back(latest_safe_start(job));
+        break;
+      case JobState::kRunning:
+        if (job.plan && job.plan->segments.size() > 1) {
+          entry.events.push_back(job.plan->segments.front().end);
+        }
+        break;
+      default:
+        entry.urgent = true;
+    }
+    entry.polled = job.handle.has_value();
+  }
+  // Most re-indexings change nothing (a re-plan to the same decision, a
+  // step of a waiting job): leave the sets alone then. A job's spec, and so
+  // its zones, does not change while it is active.
+  if (auto old = index_.find(id); old != index_.end()) {
+    const IndexEntry& was = old->second;
+    if (was.events == entry.events && was.wake == entry.wake &&
+        was.visit == entry.visit && was.urgent == entry.urgent &&
+        was.polled == entry.polled) {
+      return;
+    }
+    entry.zones = was.zones;
+  } else {
+    entry.zones = zones_of(job.spec);
+  }
+  unindex(id);
+  for (const auto& t : entry.events) {
+    events_.insert({t, id});
+  }
+  if (entry.wake) {
+    wakes_.insert({*entry.wake, id});
+  }
+  if (entry.visit) {
+    visit_.insert(id);
+  }
+  if (entry.urgent) {
+    urgent_.insert(id);
+  }
+  if (entry.polled) {
+    polled_.insert(id);
+  }
+  newest_.insert(id);
+  for (const auto& zone : entry.zones) {
+    ++zone_refs_[zone];
+  }
+  index_[id] = std::move(entry);
+}
+
+bool Scheduler::refresh_due(TimePoint now) const {
+  for (const auto& [zone, count] : zone_refs_) {
+    auto it = zone_forecasts_.find(zone);
+    if (it == zone_forecasts_.end() ||
+        now - it->second.fetched_at >= options_.forecast_refresh) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<std::string> Scheduler::due_jobs(TimePoint now) const {
+  std::vector<std::string> ids(visit_.begin(), visit_.end());
+  const size_t visited = ids.size();
+  for (const auto& [t, id] : wakes_) {
+    if (t > now) {
+      break;
+    }
+    ids.push_back(id);
+  }
+  // tick() acts in id order (as over active_): the woken ones are merged in.
+  std::sort(ids.begin() + static_cast<long>(visited), ids.end());
+  std::inplace_merge(ids.begin(), ids.begin() + static_cast<long>(visited),
+                     ids.end());
+  return ids;
+}
+
+std::vector<std::string> Scheduler::due_jobs_by_scan(TimePoint now) const {
+  std::vector<std::string> ids;
+  for (const auto& [id, job] : active_) {
+    if (!waiting_at(job, now)) {
+      ids.push_back(id);
+    }
+  }
+  return ids;
+}
+
+TimePoint Scheduler::next_event(TimePoint now, bool include_polls) const {
+  TimePoint next = TimePoint::max();
+  auto consider = [&](TimePoint t) {
+    if (t > now && t < next) {
+      next = t;
+    }
+  };
+  if (!active_.empty()) {
+    if (last_replan_) {
+      consider(*last_replan_ + options_.replan_period);
+    }
+    for (const auto& [zone, entry] : zone_forecasts_) {
+      consider(entry.fetched_at + options_.forecast_refresh);
+    }
+  }
+  // TimePoint counts whole seconds: the first entry after `now`.
+  if (auto it = events_.lower_bound({now + Duration(1), std::string()});
+      it != events_.end()) {
+    consider(it->first);
+  }
+  if (!urgent_.empty()) {
+    consider(now + std::chrono::seconds(1));
+  }
+  if (include_polls && !polled_.empty()) {
+    consider(now + options_.sample_period);
+  }
+  return next;
+}
+
+TimePoint Scheduler::next_event_by_scan(TimePoint now,
+                                        bool include_polls) const {
+  TimePoint next = TimePoint::max();
+  auto consider = [&](TimePoint t) {
+    if (t > now && t < next) {
+      next = t;
+    }
+  };
+  if (!active_.empty()) {
+    if (last_replan_) {
+      consider(*last_replan_ + options_.replan_period);
+    }
+    for (const auto& [zone, entry] : zone_forecasts_) {
+      consider(entry.fetched_at + options_.forecast_refresh);
+    }
+  }
+  for (const auto& [id, job] : active_) {
+    if (job.held) {
+      continue;
+    }
+    switch (job.state) {
+      case JobState::kQueued:
+      case JobState::kPaused:
+        if (job.plan) {
+          consider(job.plan->start());
+        }
+        consider(latest_safe_start(job));
+        break;
+      case JobState::kRunning:
+        if (job.plan && job.plan->segments.size() > 1) {
+          consider(job.plan->segments.front().end);
+        }
+        break;
+      default:
+        consider(now + std::chrono::seconds(1));
+    }
+    if (include_polls && job.handle) {
+      consider(now + options_.sample_period);
+    }
+  }
+  return next;
+}
+
+}  // namespace lowcarb::scheduler
