@@ -263,12 +263,29 @@ EnsembleModel::EnsembleModel(const IntensitySeries& observed,
 
 std::vector<EnsembleModel::Coefficients> EnsembleModel::fit(
     int64_t cutoff) const {
+  // Fixed-size sums per feature count: the 4-feature sums cost three times
+  // the 2-feature ones, and the fit is most of the model's build time.
+  switch (std::clamp(options_.features, 1, kMaxFeatures)) {
+    case 1:
+      return fit_with<1>(cutoff);
+    case 2:
+      return fit_with<2>(cutoff);
+    case 3:
+      return fit_with<3>(cutoff);
+    default:
+      return fit_with<4>(cutoff);
+  }
+}
+
+template <int K>
+std::vector<EnsembleModel::Coefficients> EnsembleModel::fit_with(
+    int64_t cutoff) const {
   const int64_t leads = std::max(1, options_.max_lead_days) * steps_per_day_;
   const int64_t window = options_.fit_days * steps_per_day_;
   const int64_t holdout =
       std::min<int64_t>(options_.holdout_days, options_.fit_days / 2) *
       steps_per_day_;
-  const int k = std::clamp(options_.features, 1, kMaxFeatures);
+  constexpr int k = K;
   const auto n = static_cast<int64_t>(values_.size());
   std::vector<Coefficients> result(static_cast<size_t>(leads + 1),
                                    Coefficients{});
@@ -277,30 +294,46 @@ std::vector<EnsembleModel::Coefficients> EnsembleModel::fit(
         std::min<int64_t>(ceil_div(h, steps_per_day_),
                           static_cast<int64_t>(residual_.size())) -
         1)];
-    NormalEquations<kMaxFeatures> early;
-    NormalEquations<kMaxFeatures> late;
     const int64_t last_issue = std::min(cutoff, n) - h - 1;
-    const int64_t late_from = last_issue - holdout + 1;
-    for (int64_t t = std::max<int64_t>(0, last_issue - window + 1);
-         t <= last_issue; ++t) {
-      const auto ti = static_cast<size_t>(t);
-      const auto target_index = static_cast<size_t>(t + h);
-      const double y = target[target_index];
-      const Coefficients x{
-          feature_last_[ti], feature_mean_[ti], feature_short_[ti],
-          values_[target_index] - y - level_[ti]};  // baseline - level
-      if (std::isnan(y) || std::isnan(x[0]) || std::isnan(x[1]) ||
-          std::isnan(x[2]) || std::isnan(x[3])) {
-        continue;
+    const int64_t first_issue = std::max<int64_t>(0, last_issue - window + 1);
+    const int64_t late_from = std::max(first_issue, last_issue - holdout + 1);
+    // Sums over issue steps [from, to); a local per range keeps them in
+    // registers.
+    const auto sums = [&](int64_t from, int64_t to) {
+      NormalEquations<K> range;
+      for (int64_t t = from; t < to; ++t) {
+        const auto ti = static_cast<size_t>(t);
+        const auto target_index = static_cast<size_t>(t + h);
+        const double y = target[target_index];
+        std::array<double, K> x{};
+        x[0] = feature_last_[ti];
+        if constexpr (K > 1) {
+          x[1] = feature_mean_[ti];
+        }
+        if constexpr (K > 2) {
+          x[2] = feature_short_[ti];
+        }
+        if constexpr (K > 3) {
+          x[3] = values_[target_index] - y - level_[ti];  // baseline - level
+        }
+        bool known = !std::isnan(y);
+        for (int f = 0; f < K; ++f) {
+          known = known && !std::isnan(x[f]);
+        }
+        if (known) {
+          range.add(x, y);
+        }
       }
-      (t >= late_from ? late : early).add(x, y);
-    }
-    NormalEquations<kMaxFeatures> all = early;
-    all.add(late);
-    if (all.pairs < steps_per_day_) {
+      return range;
+    };
+    const NormalEquations<K> early = sums(first_issue, late_from);
+    const NormalEquations<K> late = sums(late_from, last_issue + 1);
+    NormalEquations<K> both = early;
+    both.add(late);
+    if (both.pairs < steps_per_day_) {
       continue;  // Too few to fit: no correction at this lead.
     }
-    auto solution = all.solve(k, options_.ridge);
+    auto solution = both.solve(k, options_.ridge);
     if (!solution) {
       continue;
     }
@@ -313,7 +346,7 @@ std::vector<EnsembleModel::Coefficients> EnsembleModel::fit(
       if (!held) {
         continue;
       }
-      Coefficients zero{};
+      const std::array<double, K> zero{};
       const double base = late.sse(zero);
       // sse(s c) = yy - 2 s (c . xy) + s^2 c'XXc.
       double cxy = 0;

@@ -105,6 +105,8 @@ class EnsembleModel {
   double value(int64_t i) const { return values_[static_cast<size_t>(i)]; }
   // The per-lead fit over issue steps t with t + lead < `cutoff`.
   std::vector<Coefficients> fit(int64_t cutoff) const;
+  template <int K>
+  std::vector<Coefficients> fit_with(int64_t cutoff) const;
 
   std::string zone_;
   SignalKind kind_;
