@@ -315,6 +315,41 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
     scheduler_options.threshold_gco2_per_kwh =
         app->config_.planner.threshold_gco2_per_kwh;
   }
+  scheduler_options.min_confidence = app->config_.planner.min_confidence;
+  if (scheduler_options.min_confidence > 0) {
+    // The measured error per zone from the archive, re-read at most once a
+    // replan period (a query per plan would cost more than the plan).
+    auto errors = forecast::ForecastArchive::open(*app->db_);
+    if (!errors) {
+      return make_error(errors.error());
+    }
+    struct ErrorCache {
+      std::unique_ptr<forecast::ForecastArchive> archive;
+      std::map<std::string, std::pair<TimePoint, std::vector<double>>> zones;
+    };
+    auto cache = std::make_shared<ErrorCache>();
+    cache->archive = std::move(*errors);
+    const Duration period = app->config_.planner.replan_period;
+    scheduler_options.forecast_error = [cache, period,
+                                        &clock](const std::string& zone) {
+      const TimePoint now = clock.now();
+      auto it = cache->zones.find(zone);
+      if (it == cache->zones.end() || now - it->second.first >= period) {
+        auto mae = cache->archive->mae_by_lead_day(zone);
+        if (!mae) {
+          get_logger("forecast")
+              ->warn("reading the forecast error of {}: {}", zone,
+                     mae.error().message);
+        }
+        it = cache->zones
+                 .insert_or_assign(
+                     zone,
+                     std::make_pair(now, mae ? *mae : std::vector<double>{}))
+                 .first;
+      }
+      return it->second.second;
+    };
+  }
   app->scheduler_ =
       std::make_unique<Scheduler>(*app->store_, planner_forecasts, executors,
                                   *app->tracker_, scheduler_options);
