@@ -76,6 +76,9 @@ struct PlannerConfig {
   Duration default_horizon{std::chrono::hours(48)};
   SignalKindConfig comparison;        // The kind used to compare zones.
   double threshold_gco2_per_kwh = 0;  // 0 = no threshold start.
+  // z: defer only for a predicted saving above z x the measured forecast
+  // MAE (scheduler/optimizer.h PlanRequest::min_confidence); 0 = off.
+  double min_confidence = 0;
 };
 
 // A named piece of hardware: "cpu", "gpu: A100 x 4", or plain watts.

@@ -124,6 +124,8 @@ std::string dump_config(const Config& config) {
   out << YAML::EndMap;
   out << YAML::Key << "threshold" << YAML::Value
       << format_number(planner.threshold_gco2_per_kwh);
+  out << YAML::Key << "min_confidence" << YAML::Value
+      << format_number(planner.min_confidence);
   out << YAML::EndMap;
 
   const auto& hardware = config.hardware;

@@ -715,7 +715,7 @@ void ConfigReader::read_planner(const Field& field, PlannerConfig& planner) {
   for_each_key(
       field,
       {"replan_period", "safety_margin", "resume_overhead", "max_forecast_age",
-       "default_horizon", "comparison", "threshold"},
+       "default_horizon", "comparison", "threshold", "min_confidence"},
       [&](const std::string& key, const Field& value) {
         if (key == "replan_period") {
           if (auto d = duration(value, true)) {
@@ -753,6 +753,12 @@ void ConfigReader::read_planner(const Field& field, PlannerConfig& planner) {
           if (auto threshold =
                   number(value, 0, "a non-negative number (g/kWh; 0 = none)")) {
             planner.threshold_gco2_per_kwh = *threshold;
+          }
+        } else if (key == "min_confidence") {
+          if (auto z = number(value, 0,
+                              "a non-negative number (multiples of the "
+                              "measured forecast error; 0 = off)")) {
+            planner.min_confidence = *z;
           }
         }
       });

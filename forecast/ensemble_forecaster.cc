@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -55,6 +56,111 @@ double lagged_mean(const std::vector<double>& values, int64_t i, int64_t period,
   }
   return weights > 0 ? sum / weights : kNaN;
 }
+
+// out[i]: the mean of the non-NaN values in values[i - window + 1, i]; NaN
+// when there are none.
+std::vector<double> trailing_mean(const std::vector<double>& values,
+                                  int64_t window) {
+  std::vector<double> out(values.size(), kNaN);
+  double sum = 0;
+  int64_t count = 0;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!std::isnan(values[i])) {
+      sum += values[i];
+      ++count;
+    }
+    if (static_cast<int64_t>(i) >= window) {
+      const double old = values[i - static_cast<size_t>(window)];
+      if (!std::isnan(old)) {
+        sum -= old;
+        --count;
+      }
+    }
+    if (count > 0) {
+      out[i] = sum / static_cast<double>(count);
+    }
+  }
+  return out;
+}
+
+// Sufficient statistics of a least-squares fit y ~ b . x over K features.
+template <int K>
+struct NormalEquations {
+  std::array<std::array<double, K>, K> xx{};
+  std::array<double, K> xy{};
+  double yy = 0;
+  int64_t pairs = 0;
+
+  void add(const std::array<double, K>& x, double y) {
+    for (int a = 0; a < K; ++a) {
+      for (int b = 0; b <= a; ++b) {
+        xx[a][b] += x[a] * x[b];
+      }
+      xy[a] += x[a] * y;
+    }
+    yy += y * y;
+    ++pairs;
+  }
+  void add(const NormalEquations& other) {
+    for (int a = 0; a < K; ++a) {
+      for (int b = 0; b <= a; ++b) {
+        xx[a][b] += other.xx[a][b];
+      }
+      xy[a] += other.xy[a];
+    }
+    yy += other.yy;
+    pairs += other.pairs;
+  }
+  // The sum of squared errors of coefficients `c`.
+  double sse(const std::array<double, K>& c) const {
+    double result = yy;
+    for (int a = 0; a < K; ++a) {
+      result -= 2 * c[a] * xy[a];
+      for (int b = 0; b < K; ++b) {
+        result += c[a] * c[b] * (a >= b ? xx[a][b] : xx[b][a]);
+      }
+    }
+    return result;
+  }
+  // The ridge solution (penalty `ridge` x each feature's own sum of
+  // squares) over the first `k` features; nullopt when singular.
+  std::optional<std::array<double, K>> solve(int k, double ridge) const {
+    std::array<std::array<double, K + 1>, K> m{};
+    for (int a = 0; a < k; ++a) {
+      for (int b = 0; b < k; ++b) {
+        m[a][b] = a >= b ? xx[a][b] : xx[b][a];
+      }
+      m[a][a] *= 1 + ridge;
+      m[a][k] = xy[a];
+    }
+    for (int col = 0; col < k; ++col) {
+      int pivot = col;
+      for (int row = col + 1; row < k; ++row) {
+        if (std::abs(m[row][col]) > std::abs(m[pivot][col])) {
+          pivot = row;
+        }
+      }
+      if (!(std::abs(m[pivot][col]) > 1e-9 * std::max(1.0, xx[col][col]))) {
+        return std::nullopt;
+      }
+      std::swap(m[col], m[pivot]);
+      for (int row = 0; row < k; ++row) {
+        if (row == col) {
+          continue;
+        }
+        const double f = m[row][col] / m[col][col];
+        for (int c = col; c <= k; ++c) {
+          m[row][c] -= f * m[col][c];
+        }
+      }
+    }
+    std::array<double, K> result{};
+    for (int a = 0; a < k; ++a) {
+      result[a] = m[a][k] / m[a][a];
+    }
+    return result;
+  }
+};
 
 }  // namespace
 
@@ -139,31 +245,12 @@ EnsembleModel::EnsembleModel(const IntensitySeries& observed,
     }
   }
 
-  // Features at each issue step t: its own error and the mean error of the
-  // day ending with it.
-  const auto& first_residual = residual_[0];
-  feature_last_ = first_residual;
-  feature_mean_.assign(cells, kNaN);
-  double sum = 0;
-  int64_t count = 0;
-  for (int64_t t = 0; t < n; ++t) {
-    const double r = first_residual[static_cast<size_t>(t)];
-    if (!std::isnan(r)) {
-      sum += r;
-      ++count;
-    }
-    const int64_t drop = t - steps_per_day_;
-    if (drop >= 0) {
-      const double old = first_residual[static_cast<size_t>(drop)];
-      if (!std::isnan(old)) {
-        sum -= old;
-        --count;
-      }
-    }
-    if (count > 0) {
-      feature_mean_[static_cast<size_t>(t)] = sum / static_cast<double>(count);
-    }
-  }
+  // Features at each issue step t: its own error, the mean error of the
+  // last 3 steps and of the day ending with it, and the day's mean value.
+  feature_last_ = residual_[0];
+  feature_mean_ = trailing_mean(residual_[0], steps_per_day_);
+  feature_short_ = trailing_mean(residual_[0], 3);
+  level_ = trailing_mean(values_, steps_per_day_);
 
   if (options_.fit_days > 0) {
     const int64_t fit_count = ceil_div(n, steps_per_day_) + 1;
@@ -176,44 +263,102 @@ EnsembleModel::EnsembleModel(const IntensitySeries& observed,
 
 std::vector<EnsembleModel::Coefficients> EnsembleModel::fit(
     int64_t cutoff) const {
+  // Fixed-size sums per feature count: the 4-feature sums cost three times
+  // the 2-feature ones, and the fit is most of the model's build time.
+  switch (std::clamp(options_.features, 1, kMaxFeatures)) {
+    case 1:
+      return fit_with<1>(cutoff);
+    case 2:
+      return fit_with<2>(cutoff);
+    case 3:
+      return fit_with<3>(cutoff);
+    default:
+      return fit_with<4>(cutoff);
+  }
+}
+
+template <int K>
+std::vector<EnsembleModel::Coefficients> EnsembleModel::fit_with(
+    int64_t cutoff) const {
   const int64_t leads = std::max(1, options_.max_lead_days) * steps_per_day_;
   const int64_t window = options_.fit_days * steps_per_day_;
+  const int64_t holdout =
+      std::min<int64_t>(options_.holdout_days, options_.fit_days / 2) *
+      steps_per_day_;
+  constexpr int k = K;
   const auto n = static_cast<int64_t>(values_.size());
-  std::vector<Coefficients> result(static_cast<size_t>(leads + 1));
+  std::vector<Coefficients> result(static_cast<size_t>(leads + 1),
+                                   Coefficients{});
   for (int64_t h = 1; h <= leads; ++h) {
     const auto& target = residual_[static_cast<size_t>(
         std::min<int64_t>(ceil_div(h, steps_per_day_),
                           static_cast<int64_t>(residual_.size())) -
         1)];
-    double s11 = 0, s12 = 0, s22 = 0, s1y = 0, s2y = 0;
-    int64_t pairs = 0;
     const int64_t last_issue = std::min(cutoff, n) - h - 1;
-    for (int64_t t = std::max<int64_t>(0, last_issue - window + 1);
-         t <= last_issue; ++t) {
-      const double x1 = feature_last_[static_cast<size_t>(t)];
-      const double x2 = feature_mean_[static_cast<size_t>(t)];
-      const double y = target[static_cast<size_t>(t + h)];
-      if (std::isnan(x1) || std::isnan(x2) || std::isnan(y)) {
-        continue;
+    const int64_t first_issue = std::max<int64_t>(0, last_issue - window + 1);
+    const int64_t late_from = std::max(first_issue, last_issue - holdout + 1);
+    // Sums over issue steps [from, to); a local per range keeps them in
+    // registers.
+    const auto sums = [&](int64_t from, int64_t to) {
+      NormalEquations<K> range;
+      for (int64_t t = from; t < to; ++t) {
+        const auto ti = static_cast<size_t>(t);
+        const auto target_index = static_cast<size_t>(t + h);
+        const double y = target[target_index];
+        std::array<double, K> x{};
+        x[0] = feature_last_[ti];
+        if constexpr (K > 1) {
+          x[1] = feature_mean_[ti];
+        }
+        if constexpr (K > 2) {
+          x[2] = feature_short_[ti];
+        }
+        if constexpr (K > 3) {
+          x[3] = values_[target_index] - y - level_[ti];  // baseline - level
+        }
+        bool known = !std::isnan(y);
+        for (int f = 0; f < K; ++f) {
+          known = known && !std::isnan(x[f]);
+        }
+        if (known) {
+          range.add(x, y);
+        }
       }
-      s11 += x1 * x1;
-      s12 += x1 * x2;
-      s22 += x2 * x2;
-      s1y += x1 * y;
-      s2y += x2 * y;
-      ++pairs;
-    }
-    if (pairs < steps_per_day_) {
+      return range;
+    };
+    const NormalEquations<K> early = sums(first_issue, late_from);
+    const NormalEquations<K> late = sums(late_from, last_issue + 1);
+    NormalEquations<K> both = early;
+    both.add(late);
+    if (both.pairs < steps_per_day_) {
       continue;  // Too few to fit: no correction at this lead.
     }
-    const double a11 = s11 * (1 + options_.ridge);
-    const double a22 = s22 * (1 + options_.ridge);
-    const double det = a11 * a22 - s12 * s12;
-    if (!(det > 1e-12 * std::max(1.0, a11 * a22))) {
+    auto solution = both.solve(k, options_.ridge);
+    if (!solution) {
       continue;
     }
-    result[static_cast<size_t>(h)] = {(a22 * s1y - s12 * s2y) / det,
-                                      (a11 * s2y - s12 * s1y) / det};
+    double scale = 1;
+    if (holdout > 0 && late.pairs >= steps_per_day_ &&
+        early.pairs >= steps_per_day_) {
+      // The factor s minimising the held-out error of s x (the fit without
+      // the held-out days), clamped to [0, 1].
+      auto held = early.solve(k, options_.ridge);
+      if (!held) {
+        continue;
+      }
+      const std::array<double, K> zero{};
+      const double base = late.sse(zero);
+      // sse(s c) = yy - 2 s (c . xy) + s^2 c'XXc.
+      double cxy = 0;
+      for (int a = 0; a < k; ++a) {
+        cxy += (*held)[a] * late.xy[a];
+      }
+      const double quad = late.sse(*held) - base + 2 * cxy;
+      scale = quad > 0 ? std::clamp(cxy / quad, 0.0, 1.0) : 0.0;
+    }
+    for (int a = 0; a < k; ++a) {
+      result[static_cast<size_t>(h)][a] = scale * (*solution)[a];
+    }
   }
   return result;
 }
@@ -267,10 +412,14 @@ Result<IntensitySeries> EnsembleModel::forecast(TimePoint now,
                                      static_cast<int64_t>(fits_.size()) - 1);
     coefficients = &fits_[static_cast<size_t>(k)];
   }
-  double last = feature_last_[static_cast<size_t>(issue)];
-  double mean = feature_mean_[static_cast<size_t>(issue)];
-  last = std::isnan(last) ? 0 : last;
-  mean = std::isnan(mean) ? 0 : mean;
+  const auto at = [](const std::vector<double>& feature, int64_t index) {
+    const double v = feature[static_cast<size_t>(index)];
+    return std::isnan(v) ? 0.0 : v;
+  };
+  const double last = at(feature_last_, issue);
+  const double mean = at(feature_mean_, issue);
+  const double recent = at(feature_short_, issue);
+  const double level = level_[static_cast<size_t>(issue)];
 
   IntensitySeries series;
   series.zone = zone_;
@@ -292,7 +441,8 @@ Result<IntensitySeries> EnsembleModel::forecast(TimePoint now,
       if (coefficients != nullptr) {
         const auto& c = (*coefficients)[static_cast<size_t>(std::min<int64_t>(
             lead, static_cast<int64_t>(coefficients->size()) - 1))];
-        v += c.last * last + c.mean * mean;
+        const double shape = std::isnan(level) ? 0.0 : v - level;
+        v += c[0] * last + c[1] * mean + c[2] * recent + c[3] * shape;
       }
       out = std::max(0.0, v);
     }

@@ -1,22 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
 // A forecast from observations alone that beats seasonal naive (see
-// EVALUATION.md, "Backtest"). Three parts, each fitted on the zone's own
-// past:
+// EVALUATION.md section 5). Parts, each fitted on the zone's own past:
 //   1. a daily profile: the weighted mean of the same hour on the previous
 //      `profile_days` days that are known at `now` (as seasonal naive);
 //   2. a weekly correction: the mean error of that profile at the same hour
 //      of the week over the previous `weekly_weeks` weeks (weekday/weekend
 //      shape);
-//   3. a per-lead linear correction of the recent deviation: for every lead
-//      time h, coefficients b1(h), b2(h) fitted by ridge least squares over
-//      the last `fit_days` days of issue times whose target is known, map
-//      the last hour's profile error and the mean error of the last 24 h to
-//      the error at lead h. The deviation so decays with lead time at the
-//      rate the zone's history shows.
+//   3. a per-lead linear correction: for every lead time h, coefficients
+//      fitted by ridge least squares over the last `fit_days` days of issue
+//      times whose target is known map up to `features` features to the
+//      error at lead h, in this order: the last hour's error, the mean
+//      error of the last 24 h (the recent deviation, which so decays with
+//      lead time at the rate the zone's history shows), the mean error of
+//      the last 3 h, and the baseline at the target minus the mean of the
+//      last 24 h's values (a negative coefficient blends the daily shape
+//      towards the persistence level);
+//   4. optionally (`holdout_days`), a guard against fitting noise: each
+//      lead's coefficients are fitted once more without the last
+//      `holdout_days` of issue times and scored on those; the correction is
+//      scaled by the least-squares factor in [0, 1] the held-out days
+//      support (0 where the fit does not help on them).
 // Only values known at `now` are read: a grid step counts once every point
 // overlapping it has ended at or before `now` (and every earlier step too).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -33,8 +41,11 @@ struct EnsembleOptions {
   Duration step{3600};  // Default: 1 h.
   // Earlier days in the daily profile, and the weight of each earlier day
   // relative to the next newer one.
-  int profile_days = 7;
-  double day_decay = 0.8;
+  // 21 days at 0.93 (an effective memory of about 10 days) beat 7 at 0.8
+  // in the 2022 backtest by 1 point of captured share on average and made
+  // days 3-4 better than seasonal naive everywhere (EVALUATION.md 5).
+  int profile_days = 21;
+  double day_decay = 0.93;
   // Weeks in the weekly correction (0 = off) and its scale: 1 recovers an
   // exact weekly pattern, but on real grids the mean of four weeks' errors
   // is mostly noise; 0.25 was best in the 2022 backtest (EVALUATION.md).
@@ -42,7 +53,16 @@ struct EnsembleOptions {
   double weekly_weight = 0.25;
   // Issue days the per-lead correction is fitted on; 0 = off.
   int fit_days = 56;
-  double ridge = 0.05;    // Ridge penalty relative to the features' variance.
+  double ridge = 0.05;  // Ridge penalty relative to the features' variance.
+  // Features used, in the order above: 2 = the last error and the 24 h
+  // mean error, 3 adds the 3 h mean error, 4 the baseline-minus-level
+  // term. 3 and 4 did not beat 2 in the 2022 backtest (within 0.1 point of
+  // captured share on average, EVALUATION.md 5), so the default stays 2.
+  int features = 2;
+  // Trailing issue days held out to check each lead's fit; 0 = no guard.
+  // 14 lost 0.1 point of captured share on average in the 2022 backtest
+  // (the longer profile already fixed days 3-4), hence off.
+  int holdout_days = 0;
   int max_lead_days = 7;  // Leads fitted: up to this many days (longer
                           // leads reuse the last day's coefficients).
   // Less known history than this before `now` is kNotFound.
@@ -70,10 +90,10 @@ class EnsembleModel {
   const std::string& zone() const { return zone_; }
 
  private:
-  struct Coefficients {
-    double last = 0;  // On the last step's profile error.
-    double mean = 0;  // On the mean profile error of the last day.
-  };
+  static constexpr int kMaxFeatures = 4;
+  // Per lead: on the last error, the 24 h mean error, the 3 h mean error,
+  // and the baseline at the target minus the last 24 h's mean value.
+  using Coefficients = std::array<double, kMaxFeatures>;
 
   // Steps [0, result) are all known at `now`.
   int64_t known_steps(TimePoint now) const;
@@ -85,6 +105,8 @@ class EnsembleModel {
   double value(int64_t i) const { return values_[static_cast<size_t>(i)]; }
   // The per-lead fit over issue steps t with t + lead < `cutoff`.
   std::vector<Coefficients> fit(int64_t cutoff) const;
+  template <int K>
+  std::vector<Coefficients> fit_with(int64_t cutoff) const;
 
   std::string zone_;
   SignalKind kind_;
@@ -102,6 +124,8 @@ class EnsembleModel {
   // error of the last day (NaN if unknown).
   std::vector<double> feature_last_;
   std::vector<double> feature_mean_;
+  std::vector<double> feature_short_;  // Mean error of the last 3 steps.
+  std::vector<double> level_;          // Mean value of the last day.
   // fits_[k]: coefficients per lead (1..max leads) fitted on issue steps
   // whose targets lie before step k x steps_per_day.
   std::vector<std::vector<Coefficients>> fits_;

@@ -2,6 +2,7 @@
 #include "forecast/forecast_archive.h"
 
 #include <limits>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -107,9 +108,42 @@ Result<std::vector<AccuracyRow>> ForecastArchive::accuracy(
     const double abs_truth = row.real(4);
     const auto positive = row.integer(6);
     score.wape = abs_truth > 0 ? abs_error / abs_truth : kNaN;
+    score.mae =
+        score.points > 0 ? abs_error / static_cast<double>(score.points) : kNaN;
     score.mape =
         positive > 0 ? row.real(5) / static_cast<double>(positive) : kNaN;
     result.push_back(score);
+  }
+  return result;
+}
+
+Result<std::vector<double>> ForecastArchive::mae_by_lead_day(
+    const std::string& zone) {
+  auto rows = accuracy(zone);
+  if (!rows) {
+    return make_error(rows.error());
+  }
+  std::map<std::string, size_t> points;
+  for (const auto& row : *rows) {
+    points[row.provider] += row.points;
+  }
+  std::string provider;
+  size_t most = 0;
+  for (const auto& [name, count] : points) {
+    if (count > most) {
+      provider = name;
+      most = count;
+    }
+  }
+  std::vector<double> result;
+  for (const auto& row : *rows) {  // Sorted by provider, then day.
+    if (row.provider != provider || row.points == 0) {
+      continue;
+    }
+    if (row.day != static_cast<int>(result.size()) + 1) {
+      break;
+    }
+    result.push_back(row.mae);
   }
   return result;
 }

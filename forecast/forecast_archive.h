@@ -26,6 +26,7 @@ struct AccuracyRow {
   double mape = 0;    // Fraction, over points whose observation is > 0; NaN
                       // when none.
   double wape = 0;    // Fraction; NaN when the observations sum to 0.
+  double mae = 0;     // Mean absolute error, g/kWh.
 };
 
 class ForecastArchive {
@@ -42,6 +43,11 @@ class ForecastArchive {
 
   // Scores of `zone`'s stored forecasts, by provider then lead day.
   Result<std::vector<AccuracyRow>> accuracy(const std::string& zone);
+
+  // The MAE (g/kWh) per lead day, from day 1 up to the first day without
+  // scored points, of the provider of `zone` with the most scored points
+  // (the one the daemon mostly served). Empty when nothing is scored.
+  Result<std::vector<double>> mae_by_lead_day(const std::string& zone);
 
   // Zones with stored forecasts, sorted.
   Result<std::vector<std::string>> zones();

@@ -239,6 +239,7 @@ Result<std::unique_ptr<ForecastService>> make_forecast_service(
       provider = std::make_unique<FileProvider>(pc.path, std::move(*loaded));
     } else if (std::find(kAllTypes.begin(), kAllTypes.end(), pc.type) !=
                kAllTypes.end()) {
+      service->remote_names_.insert(name);
       auto made = make_http_provider(pc, http, clock, env);
       if (!made && made.error().code == ErrorCode::kPermissionDenied) {
         // A missing credential disables this provider only (config/README.md:

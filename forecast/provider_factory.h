@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,12 @@ class ForecastService {
   // Names of the providers built, sorted.
   std::vector<std::string> provider_names() const;
 
+  // True when `provider_name` is a configured HTTP provider (its answers
+  // are news: ObservationRecorder stores them), false for the local ones.
+  bool is_remote(const std::string& provider_name) const {
+    return remote_names_.count(provider_name) > 0;
+  }
+
   // The history store, or nullptr when built without a state database.
   HistoryStore* history_store() { return history_store_.get(); }
 
@@ -61,6 +68,7 @@ class ForecastService {
 
   std::unique_ptr<HistoryStore> history_store_;
   std::map<std::string, std::unique_ptr<ForecastProvider>> providers_;
+  std::set<std::string> remote_names_;
   std::map<std::string, std::vector<ChainLink>> routes_;
   std::unique_ptr<FallbackChain> chain_;
   std::unique_ptr<FallbackChain> local_chain_;

@@ -18,6 +18,7 @@
 #include "executors/proc_stat.h"
 #include "executors/slurm_executor.h"
 #include "forecast/forecast_archive.h"
+#include "forecast/observation_recorder.h"
 #include "forecast/provider_factory.h"
 #include "scheduler/intensity_history.h"
 #include "scheduler/job_meters.h"
@@ -27,10 +28,14 @@
 namespace lowcarb::scheduler {
 namespace {
 
-// Stores a served forecast in the archive (when there is one) with its zone;
-// a failure to store is a warning, never a failed forecast.
+// Stores a served forecast in the archive (when there is one) with its zone,
+// and what happened so far in the history store (ObservationRecorder: the
+// provider's observed values, else its value for the current interval), so
+// that the archive can be scored without importing observations. A failure
+// to store is a warning, never a failed forecast.
 void archive_forecast(forecast::ForecastArchive* archive,
-                      const std::string& zone,
+                      forecast::ObservationRecorder* observations,
+                      const std::string& zone, TimePoint now,
                       const Result<forecast::IntensitySeries>& series) {
   if (!series || archive == nullptr) {
     return;
@@ -42,6 +47,26 @@ void archive_forecast(forecast::ForecastArchive* archive,
         ->warn("storing the forecast of {}: {}", zone,
                redact(recorded.error().message));
   }
+  if (observations == nullptr) {
+    return;
+  }
+  if (auto recorded = observations->record(zone, now, named); !recorded) {
+    get_logger("forecast")
+        ->warn("storing the observations of {}: {}", zone,
+               redact(recorded.error().message));
+  }
+}
+
+// The recorder over `service`'s history store and full chain; nullptr
+// without a store.
+std::unique_ptr<forecast::ObservationRecorder> make_recorder(
+    forecast::ForecastService& service) {
+  if (service.history_store() == nullptr) {
+    return nullptr;
+  }
+  return std::make_unique<forecast::ObservationRecorder>(
+      *service.history_store(), service.chain(),
+      [&service](const std::string& name) { return service.is_remote(name); });
 }
 
 // Owns the forecast service behind the ForecastProvider the scheduler uses,
@@ -51,13 +76,15 @@ class ServiceChain final : public forecast::ForecastProvider {
  public:
   ServiceChain(std::unique_ptr<forecast::ForecastService> service,
                std::unique_ptr<forecast::ForecastArchive> archive)
-      : service_(std::move(service)), archive_(std::move(archive)) {}
+      : service_(std::move(service)),
+        archive_(std::move(archive)),
+        observations_(make_recorder(*service_)) {}
   std::string name() const override { return service_->chain().name(); }
   Result<forecast::IntensitySeries> forecast(const std::string& zone,
                                              TimePoint now,
                                              Duration horizon) override {
     auto series = service_->chain().forecast(zone, now, horizon);
-    archive_forecast(archive_.get(), zone, series);
+    archive_forecast(archive_.get(), observations_.get(), zone, now, series);
     return series;
   }
   Result<forecast::IntensitySeries> history(const std::string& zone,
@@ -70,6 +97,7 @@ class ServiceChain final : public forecast::ForecastProvider {
  private:
   std::unique_ptr<forecast::ForecastService> service_;
   std::unique_ptr<forecast::ForecastArchive> archive_;
+  std::unique_ptr<forecast::ObservationRecorder> observations_;
 };
 
 // The full chain the background worker fetches with, over its own database
@@ -91,6 +119,7 @@ class WorkerChain final : public forecast::ForecastProvider {
       return make_error(archive.error());
     }
     archive_ = std::move(*archive);
+    observations_ = make_recorder(*service_);
     return {};
   }
   std::string name() const override { return service_->chain().name(); }
@@ -98,7 +127,7 @@ class WorkerChain final : public forecast::ForecastProvider {
                                              TimePoint now,
                                              Duration horizon) override {
     auto series = service_->chain().forecast(zone, now, horizon);
-    archive_forecast(archive_.get(), zone, series);
+    archive_forecast(archive_.get(), observations_.get(), zone, now, series);
     return series;
   }
   Result<forecast::IntensitySeries> history(const std::string& zone,
@@ -112,6 +141,7 @@ class WorkerChain final : public forecast::ForecastProvider {
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<forecast::ForecastService> service_;
   std::unique_ptr<forecast::ForecastArchive> archive_;
+  std::unique_ptr<forecast::ObservationRecorder> observations_;
 };
 
 }  // namespace
@@ -284,6 +314,41 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
   if (app->config_.planner.threshold_gco2_per_kwh > 0) {
     scheduler_options.threshold_gco2_per_kwh =
         app->config_.planner.threshold_gco2_per_kwh;
+  }
+  scheduler_options.min_confidence = app->config_.planner.min_confidence;
+  if (scheduler_options.min_confidence > 0) {
+    // The measured error per zone from the archive, re-read at most once a
+    // replan period (a query per plan would cost more than the plan).
+    auto errors = forecast::ForecastArchive::open(*app->db_);
+    if (!errors) {
+      return make_error(errors.error());
+    }
+    struct ErrorCache {
+      std::unique_ptr<forecast::ForecastArchive> archive;
+      std::map<std::string, std::pair<TimePoint, std::vector<double>>> zones;
+    };
+    auto cache = std::make_shared<ErrorCache>();
+    cache->archive = std::move(*errors);
+    const Duration period = app->config_.planner.replan_period;
+    scheduler_options.forecast_error = [cache, period,
+                                        &clock](const std::string& zone) {
+      const TimePoint now = clock.now();
+      auto it = cache->zones.find(zone);
+      if (it == cache->zones.end() || now - it->second.first >= period) {
+        auto mae = cache->archive->mae_by_lead_day(zone);
+        if (!mae) {
+          get_logger("forecast")
+              ->warn("reading the forecast error of {}: {}", zone,
+                     mae.error().message);
+        }
+        it = cache->zones
+                 .insert_or_assign(
+                     zone,
+                     std::make_pair(now, mae ? *mae : std::vector<double>{}))
+                 .first;
+      }
+      return it->second.second;
+    };
   }
   app->scheduler_ =
       std::make_unique<Scheduler>(*app->store_, planner_forecasts, executors,

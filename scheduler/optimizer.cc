@@ -12,6 +12,8 @@
 #include <cmath>
 #include <limits>
 
+#include <fmt/format.h>
+
 #include "common/time_format.h"
 #include "scheduler/pause_resume.h"
 #include "scheduler/window_search.h"
@@ -90,6 +92,28 @@ Result<TimePoint> local_instant(sys_days day, int hour, const std::string& tz) {
   local.day = static_cast<unsigned>(ymd.day());
   local.hour = hour;
   return from_local(local, tz);
+}
+
+// The time-weighted mean of `mae_by_day` (index = whole days after `now`,
+// the last entry beyond its end) over `segments`.
+double mean_error(const std::vector<double>& mae_by_day, int64_t now,
+                  const std::vector<Span>& segments) {
+  constexpr int64_t kDaySeconds = 86400;
+  double sum = 0;
+  int64_t seconds = 0;
+  for (const auto& span : segments) {
+    for (int64_t t = span.start; t < span.end;) {
+      const int64_t day = std::max<int64_t>(0, (t - now) / kDaySeconds);
+      const int64_t day_end = now + (day + 1) * kDaySeconds;
+      const int64_t until = std::min(span.end, std::max(day_end, t + 1));
+      const auto index = static_cast<size_t>(
+          std::min<int64_t>(day, static_cast<int64_t>(mae_by_day.size()) - 1));
+      sum += mae_by_day[index] * static_cast<double>(until - t);
+      seconds += until - t;
+      t = until;
+    }
+  }
+  return seconds > 0 ? sum / static_cast<double>(seconds) : 0.0;
 }
 
 }  // namespace
@@ -397,6 +421,28 @@ Result<Plan> plan_job(const PlanRequest& request,
                             : candidate.score < best->score;
     if (better) {
       best = std::move(candidate);
+    }
+  }
+  if (best && request.min_confidence > 0 && usable[0]) {
+    const auto& chosen = zones[best->zone_index];
+    const bool moves =
+        best->zone_index != 0 || best->segments.front().start > lo;
+    const auto baseline = integrate(all_pieces[0], lo, lo + duration);
+    if (moves && !chosen.forecast_mae.empty() &&
+        baseline.covered_seconds == duration) {
+      const double run_now =
+          baseline.value_seconds / static_cast<double>(duration);
+      const double planned =
+          best->value_seconds / static_cast<double>(best->run_seconds);
+      const double mae = mean_error(chosen.forecast_mae,
+                                    to_seconds(request.now), best->segments);
+      if (run_now - planned <= request.min_confidence * mae) {
+        plan.warnings.push_back(fmt::format(
+            "zone {}: predicted saving {:.1f} g/kWh is within {} x the "
+            "measured forecast error {:.1f} g/kWh; running now",
+            chosen.zone, run_now - planned, request.min_confidence, mae));
+        return finish(0, {{lo, lo + duration}}, "low-confidence");
+      }
     }
   }
   if (best) {

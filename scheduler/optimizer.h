@@ -49,6 +49,10 @@ struct ZoneOption {
   double penalty_percent = 0;
   std::vector<config::HourRange> allowed_hours;  // Local hours in time_zone.
   std::string time_zone = "UTC";
+  // The measured mean absolute error of this zone's forecasts (g/kWh) per
+  // lead day (index 0 = leads [0, 24 h)); leads past the end use the last
+  // entry. Empty = not measured (PlanRequest::min_confidence ignores it).
+  std::vector<double> forecast_mae;
 };
 
 struct PlanRequest {
@@ -64,6 +68,13 @@ struct PlanRequest {
   std::optional<double> threshold_gco2_per_kwh;  // Start now if at/below.
   std::optional<double> threshold_percentile;    // 0..100 of the forecast.
   Duration safety_margin{0};  // latest safe start = deadline - duration - this.
+  // z >= 0; 0 = off. A plan that defers or moves the job is kept only when
+  // its predicted saving per kWh (run-now mean minus planned mean) exceeds
+  // z x the chosen zone's measured forecast MAE averaged over the job's
+  // lead times; otherwise the job runs now in the first zone (reason
+  // "low-confidence"). A saving the forecast's own error could explain is
+  // not worth the delay.
+  double min_confidence = 0;
 };
 
 struct Plan {
@@ -75,8 +86,9 @@ struct Plan {
   double run_now_gco2_per_kwh = 0;
   double run_now_grams = 0;
   double savings_percent = 0;
-  // Why: "best-window", "pause-resume", "threshold", "no-forecast",
-  // "stale-forecast" (the last two start by the latest safe start).
+  // Why: "best-window", "pause-resume", "threshold", "low-confidence" (see
+  // PlanRequest::min_confidence), "no-forecast", "stale-forecast" (the
+  // last two start by the latest safe start).
   std::string reason;
   // Zones skipped and why (stale, no data, signal kind not comparable with
   // the first zone's), for the CLI and the logs.

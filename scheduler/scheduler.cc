@@ -341,6 +341,9 @@ Result<Plan> Scheduler::make_plan(const Job& job, TimePoint now) {
         option.time_zone = z->time_zone;
       }
     }
+    if (options_.min_confidence > 0 && options_.forecast_error) {
+      option.forecast_mae = options_.forecast_error(zone);
+    }
     options.push_back(std::move(option));
   }
   if (policy == Policy::kRunNow) {
@@ -374,6 +377,7 @@ Result<Plan> Scheduler::make_plan(const Job& job, TimePoint now) {
     }
   }
   request.safety_margin = options_.safety_margin;
+  request.min_confidence = options_.min_confidence;
   return plan_job(request, options);
 }
 

@@ -7,6 +7,7 @@
 // simulator's virtual clock calls tick(now). Not thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -46,6 +47,10 @@ struct SchedulerOptions {
   double default_power_watts = 0;
   std::optional<double> threshold_gco2_per_kwh;
   std::optional<double> threshold_percentile;
+  // PlanRequest::min_confidence (0 = off) and where the measured forecast
+  // MAE per lead day of a zone comes from (empty = not measured).
+  double min_confidence = 0;
+  std::function<std::vector<double>(const std::string& zone)> forecast_error;
 };
 
 // Counts for /metrics and the simulator.

@@ -7,10 +7,13 @@
 #include <gtest/gtest.h>
 
 #include "common/curl_http_client.h"
+#include "common/sqlite_database.h"
 #include "common/time_format.h"
 #include "forecast/carbon_aware_sdk_provider.h"
 #include "forecast/electricitymaps_provider.h"
+#include "forecast/history_store.h"
 #include "forecast/http_providers.h"
+#include "forecast/observation_recorder.h"
 #include "forecast/retrying_provider.h"
 #include "forecast/uk_carbon_intensity_provider.h"
 #include "forecast/watttime_provider.h"
@@ -267,6 +270,47 @@ TEST_F(LoopbackProviderTest, UkNationalRegionalAndPostcodeForecasts) {
   EXPECT_EQ(4u, bristol->points.size());
   EXPECT_EQ(1,
             count("/regional/intensity/2023-01-01T00:00Z/fw24h/postcode/BS7"));
+}
+
+// The daemon's own observations (forecast/observation_recorder.h) from the
+// UK API's "actual" values over HTTP, each with its half-hour interval, in
+// a real SQLite history store; a second fetch within the hour asks nothing
+// and stores the served forecast's current value instead.
+TEST_F(LoopbackProviderTest, RecorderStoresUkActualsWithTheirInterval) {
+  lowcarb::testing::ScopedTempDir dir;
+  auto db = *Database::open(dir.file("state.db"));
+  auto store = *HistoryStore::open(*db);
+  auto provider = uk();
+  ObservationRecorder recorder(*store, *provider, [](const std::string& name) {
+    return name == "ukcarbonintensity";
+  });
+  const TimePoint now = at("2024-01-11T10:00:00Z");
+  IntensitySeries served;  // What the chain served (only its provider,
+  served.zone = "GB";      // issue time and current value matter here).
+  served.provider = "ukcarbonintensity";
+  served.kind = {Basis::kAverage, Scope::kDirect, Horizon::kForecast};
+  served.generated_at = now + 10min;
+  served.points.push_back({now, now + 30min, 250.0});
+
+  auto first = recorder.record("GB", now, served);
+  auto second = recorder.record("GB", now + 10min, served);
+
+  ASSERT_OK(first);
+  EXPECT_EQ(ObservationSource::kProviderHistory, first->source);
+  EXPECT_EQ(8u, first->points);  // The recorded response's 8 half-hours.
+  EXPECT_EQ(1, count("/intensity/2024-01-10T10:00Z/2024-01-11T10:00Z"));
+  ASSERT_OK(second);
+  EXPECT_EQ(ObservationSource::kForecastNowcast, second->source);
+  EXPECT_EQ(1, count("/intensity/2024-01-10T10:00Z/2024-01-11T10:00Z"));
+  auto observed =
+      store->range("GB", {Basis::kAverage, Scope::kDirect, Horizon::kObserved},
+                   at("2024-01-11T00:00:00Z"), at("2024-01-12T00:00:00Z"));
+  ASSERT_OK(observed);
+  ASSERT_EQ(9u, observed->points.size());
+  EXPECT_EQ(at("2024-01-11T06:00:00Z"), observed->points[0].start);
+  EXPECT_EQ(at("2024-01-11T06:30:00Z"), observed->points[0].end);
+  EXPECT_EQ(271.0, *observed->points[0].gco2_per_kwh);  // "actual", not 264.
+  EXPECT_EQ(250.0, *observed->points[8].gco2_per_kwh);  // The nowcast.
 }
 
 TEST_F(LoopbackProviderTest, UkErrorObjectInA200IsAnError) {
