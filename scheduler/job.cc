@@ -5,6 +5,7 @@
 #include <cmath>
 #include <iterator>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -302,6 +303,15 @@ void append_number(fmt::memory_buffer& out, double value) {
 }
 
 }  // namespace
+
+std::string format_plan_time(TimePoint t) {
+  if (!plain_time(t)) {
+    return format_utc(t);
+  }
+  fmt::memory_buffer out;
+  append_utc(out, t);
+  return fmt::to_string(out);
+}
 
 // Written with fmt in nlohmann::json's key order (sorted) and layout: a
 // re-plan of 100,000 jobs writes 100,000 plans, and building a json object

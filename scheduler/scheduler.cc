@@ -437,9 +437,9 @@ void Scheduler::adopt_plan(Job& job, Plan new_plan, TimePoint now) {
         old_zone, format_utc(old_start), job.plan->expected_gco2_per_kwh,
         job.plan->run_now_gco2_per_kwh, job.plan->reason);
   }
-  save_plan(
-      job, now,
-      "re-planned: start " + format_utc(job.plan->start()) + " in " + job.zone);
+  save_plan(job, now,
+            "re-planned: start " + format_plan_time(job.plan->start()) +
+                " in " + job.zone);
 }
 
 bool Scheduler::save_plan(Job& job, TimePoint now, const std::string& note) {
