@@ -88,7 +88,33 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path,
   return out;
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+  for (auto& [sql, stmt] : statements_) {
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close_v2(db_);
+}
+
+sqlite3_stmt* Database::statement(std::string_view sql) {
+  std::string key(sql);
+  if (auto it = statements_.find(key); it != statements_.end()) {
+    return it->second;
+  }
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw,
+                         nullptr) != SQLITE_OK) {
+    sqlite3_finalize(raw);
+    return nullptr;
+  }
+  if (statements_.size() >= kMaxCachedStatements) {
+    for (auto& [old_sql, stmt] : statements_) {
+      sqlite3_finalize(stmt);
+    }
+    statements_.clear();
+  }
+  statements_.emplace(std::move(key), raw);
+  return raw;
+}
 
 Error Database::error(std::string_view what) const {
   int code = sqlite3_errcode(db_);
@@ -118,20 +144,24 @@ Status Database::exec(std::string_view sql) {
 
 namespace {
 
-struct StatementDeleter {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+// Leaves a cached statement ready for its next use, whatever happened: a
+// statement left mid-step would keep its read transaction open.
+struct StatementReset {
+  void operator()(sqlite3_stmt* s) const {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+  }
 };
 
 }  // namespace
 
 Result<std::vector<SqlRow>> Database::query(
     std::string_view sql, const std::vector<SqlValue>& params) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw,
-                         nullptr) != SQLITE_OK) {
+  sqlite3_stmt* raw = statement(sql);
+  if (raw == nullptr) {
     return make_error(error(fmt::format("prepare '{}'", sql.substr(0, 60))));
   }
-  std::unique_ptr<sqlite3_stmt, StatementDeleter> stmt(raw);
+  std::unique_ptr<sqlite3_stmt, StatementReset> reset(raw);
   for (size_t i = 0; i < params.size(); ++i) {
     int index = static_cast<int>(i + 1);
     const auto& p = params[i];
@@ -201,10 +231,17 @@ int64_t Database::last_insert_rowid() const {
   return sqlite3_last_insert_rowid(db_);
 }
 
+Status Database::run(std::string_view sql) {
+  auto rows = query(sql);
+  if (!rows) {
+    return make_error(rows.error());
+  }
+  return {};
+}
+
 Status Database::begin() {
-  auto status = depth_ == 0
-                    ? exec("BEGIN IMMEDIATE")
-                    : exec("SAVEPOINT nested_" + std::to_string(depth_));
+  auto status = depth_ == 0 ? run("BEGIN IMMEDIATE")
+                            : run("SAVEPOINT nested_" + std::to_string(depth_));
   if (status) {
     ++depth_;
   }
@@ -213,8 +250,8 @@ Status Database::begin() {
 
 Status Database::commit() {
   auto status = depth_ <= 1
-                    ? exec("COMMIT")
-                    : exec("RELEASE nested_" + std::to_string(depth_ - 1));
+                    ? run("COMMIT")
+                    : run("RELEASE nested_" + std::to_string(depth_ - 1));
   if (status && depth_ > 0) {
     --depth_;
   }

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "scheduler/job.h"
 
+#include <chrono>
+#include <cmath>
+#include <iterator>
+
+#include <fmt/compile.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -230,7 +235,11 @@ Result<JobSpec> spec_from_json(const std::string& text) {
   }
 }
 
-std::string plan_to_json(const Plan& plan) {
+namespace {
+
+// The plan as nlohmann::json writes it: the reference format, and the path
+// for what the fast writer below does not handle.
+std::string plan_to_json_slow(const Plan& plan) {
   json j;
   j["zone"] = plan.zone;
   json segments = json::array();
@@ -247,6 +256,109 @@ std::string plan_to_json(const Plan& plan) {
   j["savings_percent"] = plan.savings_percent;
   j["reason"] = plan.reason;
   return j.dump();
+}
+
+// True when `text` can be written between quotes as it is: printable ASCII
+// without quote or backslash.
+bool plain(const std::string& text) {
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool plain_time(TimePoint t) {
+  auto year = static_cast<int>(
+      std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(t))
+          .year());
+  return year >= 0 && year <= 9999;
+}
+
+// format_utc() without its ostringstream (REQUIRES: plain_time(t)).
+void append_utc(fmt::memory_buffer& out, TimePoint t) {
+  auto day = std::chrono::floor<std::chrono::days>(t);
+  std::chrono::year_month_day date(day);
+  std::chrono::hh_mm_ss<Duration> time(t - day);
+  fmt::format_to(
+      std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+      static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+      static_cast<unsigned>(date.day()), time.hours().count(),
+      time.minutes().count(), time.seconds().count());
+}
+
+// A finite double in shortest round-trip form, kept a JSON float ("12.0",
+// not "12") as nlohmann::json writes it.
+void append_number(fmt::memory_buffer& out, double value) {
+  const size_t begin = out.size();
+  fmt::format_to(std::back_inserter(out), "{}", value);
+  for (size_t i = begin; i < out.size(); ++i) {
+    if (out[i] == '.' || out[i] == 'e') {
+      return;
+    }
+  }
+  out.append(std::string_view(".0"));
+}
+
+}  // namespace
+
+std::string format_plan_time(TimePoint t) {
+  if (!plain_time(t)) {
+    return format_utc(t);
+  }
+  fmt::memory_buffer out;
+  append_utc(out, t);
+  return fmt::to_string(out);
+}
+
+// Written with fmt in nlohmann::json's key order (sorted) and layout: a
+// re-plan of 100,000 jobs writes 100,000 plans, and building a json object
+// per plan was a visible share of it. Strings that would need escaping,
+// non-finite numbers (written as null) and years outside 0000-9999 take the
+// nlohmann path, so the output is always what plan_from_json() reads.
+std::string plan_to_json(const Plan& plan) {
+  bool fast = plain(plan.zone) && plain(plan.run_now_zone) &&
+              plain(plan.reason) && std::isfinite(plan.expected_gco2_per_kwh) &&
+              std::isfinite(plan.expected_grams) &&
+              std::isfinite(plan.run_now_gco2_per_kwh) &&
+              std::isfinite(plan.run_now_grams) &&
+              std::isfinite(plan.savings_percent);
+  for (const auto& s : plan.segments) {
+    fast = fast && plain_time(s.start) && plain_time(s.end);
+  }
+  if (!fast) {
+    return plan_to_json_slow(plan);
+  }
+  fmt::memory_buffer out;
+  auto text = [&](std::string_view s) { out.append(s); };
+  text("{\"expected_gco2_per_kwh\":");
+  append_number(out, plan.expected_gco2_per_kwh);
+  text(",\"expected_grams\":");
+  append_number(out, plan.expected_grams);
+  text(",\"reason\":\"");
+  text(plan.reason);
+  text("\",\"run_now_gco2_per_kwh\":");
+  append_number(out, plan.run_now_gco2_per_kwh);
+  text(",\"run_now_grams\":");
+  append_number(out, plan.run_now_grams);
+  text(",\"run_now_zone\":\"");
+  text(plan.run_now_zone);
+  text("\",\"savings_percent\":");
+  append_number(out, plan.savings_percent);
+  text(",\"segments\":[");
+  for (size_t i = 0; i < plan.segments.size(); ++i) {
+    text(i == 0 ? "{\"end\":\"" : ",{\"end\":\"");
+    append_utc(out, plan.segments[i].end);
+    text("\",\"start\":\"");
+    append_utc(out, plan.segments[i].start);
+    text("\"}");
+  }
+  text("],\"zone\":\"");
+  text(plan.zone);
+  text("\"}");
+  return fmt::to_string(out);
 }
 
 Result<Plan> plan_from_json(const std::string& text) {

@@ -120,6 +120,9 @@ struct Job {
 std::string spec_to_json(const JobSpec& spec);
 Result<JobSpec> spec_from_json(const std::string& json);
 std::string plan_to_json(const Plan& plan);
+// format_utc(t) ("2026-12-02T20:00:00Z"), without its ostringstream: plan
+// times are formatted for every job of a re-plan.
+std::string format_plan_time(TimePoint t);
 Result<Plan> plan_from_json(const std::string& json);
 std::string handle_to_text(const executors::ExecutorHandle& handle);
 Result<executors::ExecutorHandle> handle_from_text(const std::string& text);

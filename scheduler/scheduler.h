@@ -245,6 +245,10 @@ class Scheduler {
   bool any_capacity_ = false;
   // Jobs re-planned so far in the current capacity round (see tick()).
   std::optional<std::set<std::string>> planning_round_;
+  // Plans made and plans changed since the last re-planning round's summary
+  // line (one info line per round instead of one per moved job).
+  size_t replanned_ = 0;
+  size_t replans_moved_ = 0;
 
   // The next-event index: what each active job contributes, kept by
   // reindex(). `events_` holds next_event()'s timed candidates (planned
