@@ -672,14 +672,17 @@ void Scheduler::finish_job(Job& job, const executors::RunStatus& status,
   // The job leaves active_ in forget_if_ended(), once no caller holds it.
 }
 
-void Scheduler::discard(const std::string& job_id) {
+void Scheduler::discard(const std::string& id) {
+  const std::string job_id = id;  // As in forget_if_ended().
   active_.erase(job_id);
   unindex(job_id);
   last_sample_.erase(job_id);
   unsaved_.erase(job_id);
 }
 
-void Scheduler::forget_if_ended(const std::string& job_id) {
+void Scheduler::forget_if_ended(const std::string& id) {
+  // A copy: callers may pass the job's own id, which erasing it frees.
+  const std::string job_id = id;
   auto it = active_.find(job_id);
   // A job whose end could not be written (a full disk) stays until it is.
   if (it != active_.end() && is_terminal(it->second.state) &&
