@@ -24,6 +24,7 @@
 #include "common/strings.h"
 #include "common/time_format.h"
 #include "executors/posix_process_runner.h"
+#include "executors/slurm_executor.h"
 #include "scheduler/sqlite_job_store.h"
 #include "tests/daemon/daemon_process.h"
 #include "tests/fakes/test_support.h"
@@ -412,6 +413,185 @@ TEST_F(SlurmDaemonTest, DaemonKilledWhileSbatchIsInFlightAdoptsTheJob) {
       << daemon_->log();
   EXPECT_EQ("succeeded", state(id)) << daemon_->log();
   EXPECT_THAT(daemon_->log(), HasSubstr("adopted Slurm job"));
+}
+
+// Issues 12 and 13: metering resumes from the last ledger row after the
+// daemon is killed mid-run, so the job's CPU-time rows add up to the CPU
+// time Slurm reports; a job that ran and ended (leaving squeue and scontrol)
+// while no daemon was up is adopted with its real end state instead of being
+// submitted again. The test cluster has no slurmdbd, so sacct knows nothing:
+// the job is found in the jobcomp/filetxt log by its default name
+// lowcarb-<id>.
+TEST_F(SlurmDaemonTest, AJobThatEndedWhileTheDaemonWasDownIsAdoptedOnce) {
+  daemon_->stop();
+  const std::string bin = dir_.file("bin");
+  fs::create_directories(bin);
+  for (const char* tool : {"squeue", "scontrol", "scancel", "sacct", "sstat"}) {
+    fs::create_symlink(std::string("/usr/bin/") + tool, bin + "/" + tool);
+  }
+  const std::string marker = dir_.file("sbatch-returned");
+  write_file(bin + "/sbatch",
+             fmt::format("#!/bin/sh\n/usr/bin/sbatch \"$@\"\nrc=$?\n"
+                         "touch {}\nsleep 20\nexit $rc\n",
+                         marker));
+  fs::permissions(bin + "/sbatch", fs::perms(0755));
+  write_config(bin);
+  second_ = std::make_unique<DaemonProcess>(launch());
+  std::string why;
+  ASSERT_TRUE(second_->start(why)) << why;
+
+  std::thread submitter([&] {
+    (void)cli({"submit", "--quiet", "--zone", "FR", "--duration", "1m",
+               "--deadline", "+2h", "--", "sh", "-c", "exit 3"});
+  });
+  const bool in_flight =
+      wait_until([&] { return fs::exists(marker); }, std::chrono::seconds(30));
+  second_->kill_hard();
+  submitter.join();  // It gives up: no daemon answers.
+  ASSERT_TRUE(in_flight) << second_->log();
+
+  // No daemon while the job runs, ends and is forgotten by the controller
+  // (MinJobAge=10 s; purged about once a minute).
+  const std::string jobcomp = base_ + "/log/jobcomp.txt";
+  executors::Command show_all;
+  show_all.argv = {"scontrol", "show", "job", "-o"};
+  show_all.env["SLURM_CONF"] = base_ + "/etc/slurm.conf";
+  const bool forgotten = wait_until(
+      [&] {
+        auto shown = runner_.run(show_all);
+        const bool none =
+            shown && shown->out.find("JobId=") == std::string::npos;
+        return none && squeue_comments().empty() &&
+               read_file(jobcomp).find(" Name=lowcarb-") != std::string::npos;
+      },
+      std::chrono::seconds(120));
+  ASSERT_TRUE(forgotten) << "squeue: " << squeue_comments()
+                         << "\njobcomp: " << read_file(jobcomp);
+
+  write_config("");
+  daemon_ = std::make_unique<DaemonProcess>(launch());
+  ASSERT_TRUE(daemon_->start(why)) << why;
+  // The stored job (kStarting when the daemon died) is adopted and ends as
+  // the Slurm job did; list shows only active jobs, so ask by id.
+  const std::string log = read_file(jobcomp);
+  const auto at = log.find(" Name=lowcarb-");
+  ASSERT_NE(std::string::npos, at);
+  const auto id_begin = at + std::string(" Name=lowcarb-").size();
+  const std::string id =
+      log.substr(id_begin, log.find(' ', id_begin) - id_begin);
+  ASSERT_TRUE(wait_ended(id, std::chrono::seconds(30)))
+      << "job " << id << " is still " << state(id) << "\n"
+      << daemon_->log();
+  // Give a wrong resubmission the time to show up before counting runs.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  auto shown = daemon_->call({{"op", "show"}, {"id", id}});
+  int runs = 0;
+  const std::string final_log = read_file(jobcomp);
+  for (size_t from = 0; (from = final_log.find(" Name=lowcarb-" + id + " ",
+                                               from)) != std::string::npos;
+       ++from) {
+    ++runs;
+  }
+
+  EXPECT_EQ("failed", state(id)) << daemon_->log();
+  ASSERT_OK(shown);
+  EXPECT_THAT(shown->dump(), HasSubstr("exit 3")) << shown->dump();
+  EXPECT_THAT(daemon_->log(), HasSubstr("adopted Slurm job"));
+  EXPECT_EQ(1, runs) << final_log;
+  EXPECT_TRUE(squeue_comments().empty()) << squeue_comments();
+}
+
+// The ledger's CPU energy of a job metered across a SIGKILL restart equals
+// (within 2 %) its CPU time as sstat reports it after its burn, x watts per
+// core: nothing re-metered from the job's start, nothing lost. (Without the
+// carried-over counter the first row after the restart counted the job's
+// CPU time from its start, up to the interval's CPU bound.)
+TEST_F(SlurmDaemonTest, LedgerCpuEnergyAcrossARestartEqualsSlurmsCpuTime) {
+  const std::string burned = base_ + "/jobs/burned";
+  auto submitted = daemon_->call(
+      {{"op", "submit"},
+       {"name", "restart-burn"},
+       {"argv",
+        {"sh", "-c",
+         fmt::format("end=$(( $(date +%s) + 14 )); while [ $(date +%s) -lt "
+                     "$end ]; do i=0; while [ $i -lt 2000 ]; do i=$((i+1)); "
+                     "done; done; touch {}; sleep 8",
+                     burned)}},
+       {"working_dir", base_ + "/jobs"},
+       {"duration", 60},
+       {"zones", {"FR"}},
+       {"executor", fmt::format("slurm:{}", kCluster)},
+       {"deadline", "+12h"}});
+  ASSERT_OK(submitted);
+  const std::string id = (*submitted)["id"];
+  ASSERT_TRUE(wait_until([&] { return state(id) == "running"; },
+                         std::chrono::seconds(30)))
+      << daemon_->log();
+  auto shown = daemon_->call({{"op", "show"}, {"id", id}});
+  ASSERT_OK(shown);
+  const std::string slurm_id = shown->value("slurm_job_id", "");
+  ASSERT_FALSE(slurm_id.empty()) << shown->dump();
+
+  std::this_thread::sleep_for(std::chrono::seconds(6));  // Rows recorded.
+  daemon_->kill_hard();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  daemon_ = std::make_unique<DaemonProcess>(launch());
+  std::string why;
+  ASSERT_TRUE(daemon_->start(why)) << why;
+
+  // Slurm's own figure once the burn is over (the job then sleeps).
+  ASSERT_TRUE(
+      wait_until([&] { return fs::exists(burned); }, std::chrono::seconds(40)));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  config::SlurmClusterConfig cluster;
+  cluster.name = kCluster;
+  cluster.slurm_conf = base_ + "/etc/slurm.conf";
+  executors::SlurmExecutor probe(cluster, runner_);
+  auto live = probe.live_usage({"slurm", kCluster, slurm_id});
+  ASSERT_OK(live);
+  double slurm_cpu_seconds = 0;
+  for (const auto& step : live->steps) {
+    slurm_cpu_seconds += step.cpu_seconds;
+  }
+  ASSERT_TRUE(wait_ended(id, std::chrono::seconds(40)))
+      << "job " << id << " is still " << state(id) << "\n"
+      << daemon_->log();
+  const std::string final_state = state(id);
+  daemon_->stop();
+
+  auto db = Database::open(dir_.file("state/lowcarb.db"));
+  ASSERT_OK(db);
+  auto store = scheduler::SqliteJobStore::open(**db);
+  ASSERT_OK(store);
+  scheduler::LedgerFilter filter;
+  filter.job_id = id;
+  auto rows = (*store)->ledger(filter);
+  ASSERT_OK(rows);
+  double cpu_time_joules = 0;
+  int64_t metered_s = 0;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    const auto& row = (*rows)[i];
+    if (row.meter_source == "slurm-cpu-time") {
+      cpu_time_joules += row.cpu_joules;
+    }
+    if (i > 0) {
+      EXPECT_GE(row.start, (*rows)[i - 1].end);  // No time metered twice.
+    }
+    metered_s += (row.end - row.start).count();
+  }
+
+  EXPECT_EQ("succeeded", final_state);
+  ASSERT_GT(slurm_cpu_seconds, 0);
+  const double expected = kWattsPerCore * slurm_cpu_seconds;
+  EXPECT_NEAR(expected, cpu_time_joules, 0.02 * expected)
+      << "Slurm: " << slurm_cpu_seconds << " CPU s; ledger " << cpu_time_joules
+      << " J of CPU-time rows over " << metered_s << " s\n"
+      << daemon_->log();
+  std::cout << fmt::format(
+      "Slurm job across a restart: sstat {:.0f} CPU s = {:.0f} J; ledger "
+      "CPU-time rows {:.1f} J ({:+.2f} %)\n",
+      slurm_cpu_seconds, expected, cpu_time_joules,
+      100.0 * (cpu_time_joules - expected) / expected);
 }
 
 }  // namespace
