@@ -12,9 +12,8 @@ namespace lowcarb::scheduler {
 bool Scheduler::waiting_at(const Job& job, TimePoint now) const {
   // A queue-planned job starts only at its planned start (step()).
   return job.state == JobState::kQueued && !job.handle &&
-         (job.held ||
-          (job.plan && now < job.plan->start() &&
-           (now < latest_safe_start(job) || queue_planned(job))));
+         (job.held || (job.plan && now < job.plan->start() &&
+                       (now < latest_safe_start(job) || queue_planned(job))));
 }
 
 void Scheduler::unindex(const std::string& id) {
@@ -36,6 +35,11 @@ void Scheduler::unindex(const std::string& id) {
   for (const auto& zone : entry.zones) {
     if (--zone_refs_[zone] <= 0) {
       zone_refs_.erase(zone);
+    }
+  }
+  if (entry.slot_zone) {
+    if (--slots_taken_[*entry.slot_zone] <= 0) {
+      slots_taken_.erase(*entry.slot_zone);
     }
   }
   index_.erase(it);
@@ -81,6 +85,9 @@ void Scheduler::reindex(const std::string& id) {
     }
     entry.polled = job.handle.has_value();
   }
+  if (holds_slot(job)) {
+    entry.slot_zone = job.zone;
+  }
   // Most re-indexings change nothing (a re-plan to the same decision, a
   // step of a waiting job): leave the sets alone then. A job's spec, and so
   // its zones, does not change while it is active.
@@ -88,7 +95,7 @@ void Scheduler::reindex(const std::string& id) {
     const IndexEntry& was = old->second;
     if (was.events == entry.events && was.wake == entry.wake &&
         was.visit == entry.visit && was.urgent == entry.urgent &&
-        was.polled == entry.polled) {
+        was.polled == entry.polled && was.slot_zone == entry.slot_zone) {
       return;
     }
     entry.zones = was.zones;
@@ -114,6 +121,9 @@ void Scheduler::reindex(const std::string& id) {
   newest_.insert(id);
   for (const auto& zone : entry.zones) {
     ++zone_refs_[zone];
+  }
+  if (entry.slot_zone) {
+    ++slots_taken_[*entry.slot_zone];
   }
   index_[id] = std::move(entry);
 }
@@ -153,6 +163,19 @@ std::vector<std::string> Scheduler::due_jobs_by_scan(TimePoint now) const {
     }
   }
   return ids;
+}
+
+int Scheduler::slots_taken(const std::string& zone) const {
+  auto it = slots_taken_.find(zone);
+  return it == slots_taken_.end() ? 0 : it->second;
+}
+
+int Scheduler::slots_taken_by_scan(const std::string& zone) const {
+  int taken = 0;
+  for (const auto& [id, job] : active_) {
+    taken += job.zone == zone && holds_slot(job) ? 1 : 0;
+  }
+  return taken;
 }
 
 TimePoint Scheduler::next_event(TimePoint now, bool include_polls) const {
