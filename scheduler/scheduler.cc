@@ -286,14 +286,14 @@ bool Scheduler::has_free_slot(const Job& job) const {
   if (capacity <= 0) {
     return true;
   }
-  int taken = 0;
-  for (const auto& [id, other] : active_) {
-    if (id != job.id && other.zone == job.zone && holds_slot(other) &&
-        ++taken >= capacity) {
-      return false;  // Full: stop counting (overloaded queues ask often).
-    }
+  // From the index's per-zone count (O(log zones)); the job itself does not
+  // count against its own slot.
+  int taken = slots_taken(job.zone);
+  if (auto self = index_.find(job.id);
+      self != index_.end() && self->second.slot_zone == job.zone) {
+    --taken;
   }
-  return true;
+  return taken < capacity;
 }
 
 Result<Plan> Scheduler::make_plan(const Job& job, TimePoint now) {
@@ -1043,12 +1043,26 @@ void Scheduler::tick(TimePoint now) {
       planning_round_.emplace();
       replan_queues(now);
     }
-    std::stable_sort(ids.begin(), ids.end(),
-                     [this](const std::string& a, const std::string& b) {
-                       return active_.at(a).spec.deadline <
-                              active_.at(b).spec.deadline;
-                     });
+    // Sorted by (deadline, id) read once per job: in an overloaded queue
+    // most jobs are due, and a comparison by lookup costs two map finds.
+    std::vector<std::pair<TimePoint, std::string>> by_deadline;
+    by_deadline.reserve(ids.size());
+    for (auto& id : ids) {
+      by_deadline.emplace_back(active_.at(id).spec.deadline, std::move(id));
+    }
+    std::sort(by_deadline.begin(), by_deadline.end());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      ids[i] = std::move(by_deadline[i].second);
+    }
   }
+  // A queued job of a full zone can only wait for a slot (step() would
+  // return at once): skipped without a step or a re-index, which in an
+  // overloaded queue is most of the due jobs at every event.
+  auto waits_for_slot = [&](const Job& job) {
+    return any_capacity_ && job.state == JobState::kQueued && !job.handle &&
+           !job.held && job.plan && capacity_of(job.zone) > 0 &&
+           !has_free_slot(job);
+  };
   for (const auto& id : ids) {
     auto it = active_.find(id);
     if (it == active_.end()) {
@@ -1065,6 +1079,9 @@ void Scheduler::tick(TimePoint now) {
     }
     if (planning_round_) {
       planning_round_->insert(id);
+    }
+    if (waits_for_slot(job)) {
+      continue;
     }
     if (!waiting(job)) {
       commit_replans();

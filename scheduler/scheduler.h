@@ -107,6 +107,11 @@ class Scheduler {
   std::vector<std::string> due_jobs(TimePoint now) const;
   // The same by a walk over every active job (reference for tests).
   std::vector<std::string> due_jobs_by_scan(TimePoint now) const;
+  // Jobs of `zone` holding one of its slots (starting, running, pausing,
+  // resuming): O(log zones), from the index; has_free_slot() reads it.
+  int slots_taken(const std::string& zone) const;
+  // The same by a walk over every active job (reference for tests).
+  int slots_taken_by_scan(const std::string& zone) const;
 
   // The job, if the requester may see it.
   Result<Job> job(const std::string& job_id, const Requester& who);
@@ -265,6 +270,7 @@ class Scheduler {
     bool urgent = false;
     bool polled = false;
     std::vector<std::string> zones;
+    std::optional<std::string> slot_zone;  // Its zone while it holds a slot.
   };
   std::map<std::string, IndexEntry> index_;
   std::multiset<std::pair<TimePoint, std::string>> events_;
@@ -274,6 +280,9 @@ class Scheduler {
   std::set<std::string> polled_;
   std::set<std::string, NewestFirst> newest_;
   std::map<std::string, int> zone_refs_;  // Active jobs per zone.
+  // Slot-holding jobs per zone (IndexEntry::slot_zone), so has_free_slot()
+  // does not walk every job of an overloaded queue for every due job.
+  std::map<std::string, int> slots_taken_;
 };
 
 }  // namespace lowcarb::scheduler

@@ -37,6 +37,11 @@ void Scheduler::unindex(const std::string& id) {
       zone_refs_.erase(zone);
     }
   }
+  if (entry.slot_zone) {
+    if (--slots_taken_[*entry.slot_zone] <= 0) {
+      slots_taken_.erase(*entry.slot_zone);
+    }
+  }
   index_.erase(it);
 }
 
@@ -80,6 +85,9 @@ void Scheduler::reindex(const std::string& id) {
     }
     entry.polled = job.handle.has_value();
   }
+  if (holds_slot(job)) {
+    entry.slot_zone = job.zone;
+  }
   // Most re-indexings change nothing (a re-plan to the same decision, a
   // step of a waiting job): leave the sets alone then. A job's spec, and so
   // its zones, does not change while it is active.
@@ -87,7 +95,7 @@ void Scheduler::reindex(const std::string& id) {
     IndexEntry& was = old->second;
     if (was.events == entry.events && was.wake == entry.wake &&
         was.visit == entry.visit && was.urgent == entry.urgent &&
-        was.polled == entry.polled) {
+        was.polled == entry.polled && was.slot_zone == entry.slot_zone) {
       return;
     }
     // Otherwise only what changed is moved (a re-plan of 100,000 jobs
@@ -152,6 +160,9 @@ void Scheduler::reindex(const std::string& id) {
   for (const auto& zone : entry.zones) {
     ++zone_refs_[zone];
   }
+  if (entry.slot_zone) {
+    ++slots_taken_[*entry.slot_zone];
+  }
   index_[id] = std::move(entry);
 }
 
@@ -190,6 +201,19 @@ std::vector<std::string> Scheduler::due_jobs_by_scan(TimePoint now) const {
     }
   }
   return ids;
+}
+
+int Scheduler::slots_taken(const std::string& zone) const {
+  auto it = slots_taken_.find(zone);
+  return it == slots_taken_.end() ? 0 : it->second;
+}
+
+int Scheduler::slots_taken_by_scan(const std::string& zone) const {
+  int taken = 0;
+  for (const auto& [id, job] : active_) {
+    taken += job.zone == zone && holds_slot(job) ? 1 : 0;
+  }
+  return taken;
 }
 
 TimePoint Scheduler::next_event(TimePoint now, bool include_polls) const {

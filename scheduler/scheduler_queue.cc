@@ -201,6 +201,42 @@ Result<Plan> Scheduler::admit_to_queue(const Job& job, TimePoint now) {
       [this](const Job& j) { return queue_planned(j); },
       [this](const Job& j) { return remaining(j); });
   const size_t self = queue.jobs.size() - 1;
+  // Incremental admission first: the newcomer alone, in the capacity the
+  // current plans leave free. When it meets its deadline there, nobody
+  // moves, nobody is made late, and this is what the full plan's warm start
+  // (valid plans kept first) would give it, at O(queue) instead of planning
+  // the whole queue (and saving every job that plan moves) at each arrival.
+  // The plans of late jobs are left out of the occupancy when they start
+  // after the next re-plan round: the round places late jobs after all the
+  // on-time ones anyway (queue_planner.h), so they cannot keep the
+  // newcomer's cells. A late plan starting before the round still counts.
+  {
+    const TimePoint next_round =
+        last_replan_ ? *last_replan_ + options_.replan_period : now;
+    std::vector<Segment> taken = queue.busy;
+    for (size_t i = 0; i < self; ++i) {
+      const auto& plan = active_.at(queue.jobs[i].id).plan;
+      if (!plan ||
+          (plan->reason == "queue-late" && plan->start() >= next_round)) {
+        continue;
+      }
+      for (const auto& segment : plan->segments) {
+        if (segment.end > now) {
+          taken.push_back({std::max(segment.start, now), segment.end});
+        }
+      }
+    }
+    QueuePlannerOptions options;
+    options.slots = zone->capacity;
+    options.max_passes = 0;
+    options.lower_bound = false;
+    const std::vector<QueuedJob> alone = {queue.jobs[self]};
+    if (auto fit = plan_zone_queue(now, alone, taken, series, options);
+        fit && !fit->placements.front().late) {
+      return plan_of(fit->placements.front(), queue.jobs[self], job.zone,
+                     series, now);
+    }
+  }
   auto plan_queue = [&]() {
     QueuePlannerOptions options;
     options.slots = zone->capacity;

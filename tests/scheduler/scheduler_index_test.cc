@@ -76,6 +76,16 @@ class SchedulerIndexTest : public ::testing::TestWithParam<Params> {
                 scheduler.due_jobs(now + ahead))
           << "due jobs after " << after << " at " << format_utc(now + ahead);
     }
+    // has_free_slot() reads the per-zone count of slot holders.
+    for (const std::string zone : {"DE", "FR"}) {
+      ASSERT_EQ(scheduler.slots_taken_by_scan(zone),
+                scheduler.slots_taken(zone))
+          << "slots taken in " << zone << " after " << after;
+    }
+    if (GetParam().capacity > 0) {
+      ASSERT_LE(scheduler.slots_taken("DE"), GetParam().capacity)
+          << "after " << after;
+    }
   }
 
   MemoryJobStore store_;
@@ -181,6 +191,7 @@ TEST(SchedulerIndexRecoveryTest, RecoveredJobsAreIndexed) {
   EXPECT_EQ(second.next_event_by_scan(kMidnight + minutes(1), true),
             second.next_event(kMidnight + minutes(1), true));
   EXPECT_EQ(second.due_jobs_by_scan(due), second.due_jobs(due));
+  EXPECT_EQ(second.slots_taken_by_scan("DE"), second.slots_taken("DE"));
   EXPECT_EQ(1u, second.due_jobs(due).size());
   EXPECT_TRUE(second.due_jobs(due - minutes(1)).empty());
 }

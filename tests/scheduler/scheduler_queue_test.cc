@@ -119,6 +119,38 @@ TEST_F(SchedulerQueueTest, QueueIsSpreadOverTheGreenHoursNotHerded) {
   EXPECT_LE(max_overlap(scheduler), 2);
 }
 
+TEST_F(SchedulerQueueTest, ANewcomerThatFitsTheFreeSlotsMovesNoQueuedJob) {
+  auto scheduler = make();
+  std::vector<Job> queued;
+  for (int i = 0; i < 2; ++i) {
+    auto job = scheduler.submit(spec(hours(2), hours(24)), kMidnight);
+    ASSERT_OK(job);
+    queued.push_back(*job);
+  }
+  std::map<std::string, int> versions;
+  for (const auto& job : queued) {
+    auto stored = store_.get(job.id);
+    ASSERT_OK(stored);
+    versions[job.id] = stored->version;
+  }
+
+  // 03:00-05:00 is full; the newcomer takes the next green window without
+  // the queue being planned again around it.
+  auto newcomer = scheduler.submit(spec(hours(2), hours(24)), kMidnight);
+
+  ASSERT_OK(newcomer);
+  EXPECT_EQ(kMidnight + hours(6), newcomer->plan->start());
+  EXPECT_EQ("queue", newcomer->plan->reason);
+  for (const auto& job : queued) {
+    EXPECT_EQ(job.plan->start(),
+              scheduler.active_jobs().at(job.id).plan->start());
+    auto stored = store_.get(job.id);
+    ASSERT_OK(stored);
+    EXPECT_EQ(versions[job.id], stored->version) << job.id << " was saved";
+  }
+  EXPECT_LE(max_overlap(scheduler), 2);
+}
+
 TEST_F(SchedulerQueueTest, AdmissionRefusesAJobTheSlotsLeftCannotServe) {
   auto scheduler = make();
   // Two 3 h jobs due at 03:30 take both slots from now.
