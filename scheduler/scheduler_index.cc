@@ -135,6 +135,14 @@ void Scheduler::reindex(const std::string& id) {
     update(visit_, was.visit, entry.visit);
     update(urgent_, was.urgent, entry.urgent);
     update(polled_, was.polled, entry.polled);
+    if (was.slot_zone != entry.slot_zone) {
+      if (was.slot_zone && --slots_taken_[*was.slot_zone] <= 0) {
+        slots_taken_.erase(*was.slot_zone);
+      }
+      if (entry.slot_zone) {
+        ++slots_taken_[*entry.slot_zone];
+      }
+    }
     entry.zones = std::move(was.zones);
     was = std::move(entry);
     return;
