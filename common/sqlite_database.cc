@@ -258,6 +258,41 @@ Status Database::commit() {
   return status;
 }
 
+namespace {
+
+int call_wal_hook(void* hook, sqlite3*, const char*, int pages) {
+  (*static_cast<std::function<void(int)>*>(hook))(pages);
+  return SQLITE_OK;
+}
+
+}  // namespace
+
+void Database::on_wal_commit(std::function<void(int wal_pages)> hook) {
+  wal_hook_ = std::move(hook);
+  if (wal_hook_) {
+    sqlite3_wal_hook(db_, call_wal_hook, &wal_hook_);
+  } else {
+    sqlite3_wal_autocheckpoint(db_, 1000);  // SQLite's default.
+  }
+}
+
+Result<CheckpointResult> Database::checkpoint(CheckpointMode mode) {
+  CheckpointResult result;
+  int rc = sqlite3_wal_checkpoint_v2(
+      db_, nullptr,
+      mode == CheckpointMode::kTruncate ? SQLITE_CHECKPOINT_TRUNCATE
+                                        : SQLITE_CHECKPOINT_PASSIVE,
+      &result.wal_frames, &result.checkpointed_frames);
+  // SQLITE_BUSY: another connection held a lock the mode needed; what could
+  // be copied was copied and the counts say how much.
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    return make_error(error("checkpoint"));
+  }
+  return result;
+}
+
+void Database::release_memory() { sqlite3_db_release_memory(db_); }
+
 void Database::rollback() {
   if (depth_ <= 1) {
     (void)exec("ROLLBACK");

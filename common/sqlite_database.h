@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,19 @@ class SqlRow {
 enum class Durability {
   kNormal,  // synchronous=NORMAL: fast; a power cut may lose the last commits.
   kFull,    // synchronous=FULL: a committed transaction survives a power cut.
+};
+
+// sqlite3_wal_checkpoint_v2's modes that lowcarb uses.
+enum class CheckpointMode {
+  kPassive,   // Copies what it can without waiting for writers or readers.
+  kTruncate,  // Waits for writers, copies all, then empties the WAL file.
+};
+
+// What a checkpoint found: frames in the WAL, and how many of them are now
+// in the database file.
+struct CheckpointResult {
+  int wal_frames = 0;
+  int checkpointed_frames = 0;
 };
 
 class Database {
@@ -89,6 +103,20 @@ class Database {
 
   const std::string& path() const { return path_; }
 
+  // Replaces SQLite's automatic checkpoint of this connection (which runs
+  // inside the commit that grows the WAL past 1,000 pages, so a 100 MB batch
+  // paid for copying itself into the database file) with `hook`, called
+  // after each commit with the WAL's size in pages. An empty hook restores
+  // the automatic checkpoint. See common/wal_checkpointer.h.
+  void on_wal_commit(std::function<void(int wal_pages)> hook);
+
+  // Copies the WAL into the database file (sqlite3_wal_checkpoint_v2).
+  Result<CheckpointResult> checkpoint(CheckpointMode mode);
+
+  // Frees this connection's page cache and other memory it can give back
+  // (sqlite3_db_release_memory); a large batch leaves its pages cached.
+  void release_memory();
+
  private:
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Error error(std::string_view what) const;
@@ -102,6 +130,7 @@ class Database {
   std::string path_;
   int depth_ = 0;
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  std::function<void(int)> wal_hook_;
 };
 
 // Rolls back unless commit() was called; for early returns on error.

@@ -210,6 +210,12 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config,
     return make_error(s.error());
   }
   app->db_ = std::move(*db);
+  // Checkpoints off the event loop (common/wal_checkpointer.h).
+  auto checkpointer = WalCheckpointer::attach(*app->db_);
+  if (!checkpointer) {
+    return make_error(checkpointer.error());
+  }
+  app->checkpointer_ = std::move(*checkpointer);
   app->http_ = std::make_unique<CurlHttpClient>();
 
   auto service = forecast::make_forecast_service(app->config_, *app->http_,

@@ -14,6 +14,7 @@
 #include "common/http_client.h"
 #include "common/result.h"
 #include "common/sqlite_database.h"
+#include "common/wal_checkpointer.h"
 #include "config/config.h"
 #include "executors/executor.h"
 #include "forecast/background_forecasts.h"
@@ -75,6 +76,8 @@ class App {
   // declared first so they are destroyed last.
   std::vector<std::shared_ptr<void>> keep_alive_;
   std::unique_ptr<Database> db_;
+  // Declared after db_: it must detach before db_ closes.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<forecast::ForecastProvider> forecasts_;
   std::unique_ptr<forecast::BackgroundForecasts> background_;

@@ -182,10 +182,12 @@ Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::open(Database& db) {
     return make_error(status.error().with_context("create job store schema"));
   }
   // A re-plan batch rewrites every queued job's row (100,000 rows, about
-  // 100 MB of pages): with SQLite's default 2 MB page cache the batch spills
-  // dirty pages to the WAL before its commit. 64 MiB at most, used only as
-  // pages are touched.
-  if (auto status = db.exec("PRAGMA cache_size=-65536"); !status) {
+  // 100 MB of pages) in one transaction. When its dirty pages do not fit the
+  // page cache SQLite spills them to the WAL mid-batch and reads them back:
+  // with 64 MiB, a 100,000-job re-plan took 2.2 s; with 256 MiB, 1.5 s
+  // (BENCHMARKS.md). The cache grows only as pages are touched; a queue of
+  // 10,000 jobs never uses more than about 10 MB of it.
+  if (auto status = db.exec("PRAGMA cache_size=-262144"); !status) {
     return make_error(status.error().with_context("set job store cache"));
   }
   if (auto status =

@@ -239,6 +239,30 @@ TEST(DaemonRestartTest, ARetriedSubmitReturnsTheSameJob) {
   EXPECT_EQ(2u, all["jobs"].size());
 }
 
+// WAL checkpoints run on their own thread (common/wal_checkpointer.h); on a
+// clean stop the daemon copies the whole WAL into the database file, so the
+// file alone holds every job (what an admin copies for a backup). The WAL
+// itself may not be empty: the forecast worker (detached, so that a hung
+// provider cannot hold up a stop) can still record a forecast after that.
+TEST(DaemonRestartTest, AStoppedDaemonLeavesItsJobsInTheDatabaseFileAlone) {
+  Instance instance;
+  instance.start();
+  for (int i = 0; i < 3; ++i) {
+    json submitted =
+        instance.call(waiting_job(instance.work(), "wal-" + std::to_string(i)));
+    ASSERT_TRUE(submitted.contains("id")) << submitted.dump();
+  }
+  ASSERT_EQ(0, instance.daemon().stop());
+
+  const std::string copy = instance.db_path() + ".copy";
+  std::filesystem::copy_file(instance.db_path(), copy);
+  auto db = Database::open(copy);
+  ASSERT_TRUE(db.has_value()) << db.error().message;
+  auto rows = (*db)->query("SELECT COUNT(*) FROM jobs");
+  ASSERT_TRUE(rows.has_value()) << rows.error().message;
+  EXPECT_EQ(3, (*rows)[0].integer(0));
+}
+
 TEST(DaemonRestartTest, ASubmitKilledInFlightIsStoredOnceAndTheRetryGetsIt) {
   Instance instance;
   instance.start();
