@@ -12,6 +12,11 @@ namespace lowcarb {
 std::vector<std::string> split(std::string_view text, char separator);
 std::string_view trim(std::string_view text);
 
+// Splits a script directive's text (`#SBATCH --job-name "a b"`, after its
+// magic word) into words: blanks separate, "double" and 'single' quotes
+// group, and an unquoted `#` starting a word begins a trailing comment.
+std::vector<std::string> split_directive_words(std::string_view text);
+
 // The items with `separator` between each pair: {"a", "b"} -> "a, b".
 std::string join(const std::vector<std::string>& items,
                  std::string_view separator = ", ");

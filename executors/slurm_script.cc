@@ -9,42 +9,6 @@
 namespace lowcarb::executors {
 namespace {
 
-// Splits a directive into words; quotes group, an unquoted `#` starting a
-// word begins a comment.
-std::vector<std::string> split_words(std::string_view text) {
-  std::vector<std::string> words;
-  std::string word;
-  bool in_word = false;
-  char quote = 0;
-  for (char c : text) {
-    if (quote != 0) {
-      if (c == quote) {
-        quote = 0;
-      } else {
-        word += c;
-      }
-    } else if (c == '"' || c == '\'') {
-      quote = c;
-      in_word = true;
-    } else if (c == ' ' || c == '\t') {
-      if (in_word) {
-        words.push_back(word);
-        word.clear();
-        in_word = false;
-      }
-    } else if (c == '#' && !in_word) {
-      break;
-    } else {
-      word += c;
-      in_word = true;
-    }
-  }
-  if (in_word) {
-    words.push_back(word);
-  }
-  return words;
-}
-
 // Applies sbatch option words to `out`.
 void read_words(const std::vector<std::string>& words, SbatchDirectives& out) {
   for (size_t i = 0; i < words.size(); ++i) {
@@ -117,7 +81,7 @@ SbatchDirectives read_sbatch_directives(
          line[kMagic.size()] != '\t')) {
       continue;
     }
-    read_words(split_words(line.substr(kMagic.size())), out);
+    read_words(split_directive_words(line.substr(kMagic.size())), out);
   }
   read_words(extra_options, out);
   return out;

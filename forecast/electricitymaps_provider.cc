@@ -185,44 +185,17 @@ Result<IntensitySeries> ElectricityMapsProvider::forecast(
 
 Result<IntensitySeries> ElectricityMapsProvider::history(
     const std::string& zone, TimePoint from, TimePoint to) {
-  if (to <= from) {
-    return make_error(
-        ErrorCode::kInvalidArgument,
-        fmt::format("{}: history for {}: empty range {} .. {}", options_.name,
-                    zone, format_utc(from), format_utc(to)));
-  }
-  IntensitySeries joined;
-  bool first = true;
-  for (const auto& [start, end] :
-       split_range(from, to, kElectricityMapsMaxPastRange)) {
-    auto part =
-        get("past-range", zone,
+  return fetch_history_in_chunks(
+      options_.name, zone, from, to, kElectricityMapsMaxPastRange,
+      [&](TimePoint start, TimePoint end) {
+        return get(
+            "past-range", zone,
             fmt::format("&start={}&end={}", url_encode(format_utc(start)),
                         url_encode(format_utc(end))),
             fmt::format("history for {} from {} to {}", zone, format_utc(start),
                         format_utc(end)),
             Horizon::kObserved);
-    if (!part) {
-      if (part.error().code == ErrorCode::kNotFound) {
-        continue;  // A chunk without data; others may have some.
-      }
-      return part;
-    }
-    if (first) {
-      joined = std::move(*part);
-      first = false;
-    } else {
-      append_points(joined, *part);
-    }
-  }
-  keep_overlapping(joined, from, to);
-  if (joined.empty()) {
-    return make_error(
-        ErrorCode::kNotFound,
-        fmt::format("{}: history for {}: no data from {} to {}", options_.name,
-                    zone, format_utc(from), format_utc(to)));
-  }
-  return joined;
+      });
 }
 
 Result<IntensitySeries> ElectricityMapsProvider::latest(

@@ -13,6 +13,7 @@
 #include "common/assert.h"
 #include "common/logging.h"
 #include "common/strings.h"
+#include "common/time_format.h"
 
 namespace lowcarb::forecast {
 namespace {
@@ -317,6 +318,44 @@ void append_points(IntensitySeries& into, const IntensitySeries& part) {
                     return a.start == b.start;
                   }),
       into.points.end());
+}
+
+Result<IntensitySeries> fetch_history_in_chunks(const std::string& provider,
+                                                const std::string& zone,
+                                                TimePoint from, TimePoint to,
+                                                Duration max_span,
+                                                const FetchChunk& fetch_chunk) {
+  if (to <= from) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("{}: history for {}: empty range {} .. {}", provider, zone,
+                    format_utc(from), format_utc(to)));
+  }
+  IntensitySeries joined;
+  bool first = true;
+  for (const auto& [start, end] : split_range(from, to, max_span)) {
+    auto part = fetch_chunk(start, end);
+    if (!part) {
+      if (part.error().code == ErrorCode::kNotFound) {
+        continue;  // A chunk without data; others may have some.
+      }
+      return part;
+    }
+    if (first) {
+      joined = std::move(*part);
+      first = false;
+    } else {
+      append_points(joined, *part);
+    }
+  }
+  keep_overlapping(joined, from, to);
+  if (joined.empty()) {
+    return make_error(
+        ErrorCode::kNotFound,
+        fmt::format("{}: history for {}: no data from {} to {}", provider, zone,
+                    format_utc(from), format_utc(to)));
+  }
+  return joined;
 }
 
 }  // namespace lowcarb::forecast

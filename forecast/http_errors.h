@@ -5,6 +5,7 @@
 // thread-safe.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -100,5 +101,18 @@ std::vector<std::pair<TimePoint, TimePoint>> split_range(TimePoint from,
 // Appends `part`'s points to `into`, then sorts by start and drops points
 // whose start repeats (the earlier chunk wins).
 void append_points(IntensitySeries& into, const IntensitySeries& part);
+
+// A provider's history of `zone` over [from, to): fetched by `fetch_chunk`
+// in consecutive ranges no longer than `max_span` (the APIs cap one
+// request's range), then joined and cut to [from, to). A chunk without data
+// (kNotFound) is skipped, any other error returned. An empty range is
+// kInvalidArgument, no data at all kNotFound; both name `provider`, `zone`
+// and the range.
+using FetchChunk = std::function<Result<IntensitySeries>(TimePoint, TimePoint)>;
+Result<IntensitySeries> fetch_history_in_chunks(const std::string& provider,
+                                                const std::string& zone,
+                                                TimePoint from, TimePoint to,
+                                                Duration max_span,
+                                                const FetchChunk& fetch_chunk);
 
 }  // namespace lowcarb::forecast

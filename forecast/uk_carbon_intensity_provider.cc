@@ -267,41 +267,15 @@ Result<IntensitySeries> UkCarbonIntensityProvider::history(
   if (!where) {
     return make_error(where.error().with_context(options_.name));
   }
-  if (to <= from) {
-    return make_error(
-        ErrorCode::kInvalidArgument,
-        fmt::format("{}: history for {}: empty range {} .. {}", options_.name,
-                    location, format_utc(from), format_utc(to)));
-  }
-  IntensitySeries joined;
-  bool first = true;
-  for (const auto& [start, end] : split_range(from, to, kUkMaxRange)) {
-    std::string what = fmt::format("history for {} from {} to {}", location,
-                                   format_utc(start), format_utc(end));
-    // The path's second slot is {to} here instead of a window.
-    auto part = get(uk_path(*where, format_uk_time(start), format_uk_time(end)),
-                    location, what, Horizon::kObserved, UkValue::kActualFirst);
-    if (!part) {
-      if (part.error().code == ErrorCode::kNotFound) {
-        continue;
-      }
-      return part;
-    }
-    if (first) {
-      joined = std::move(*part);
-      first = false;
-    } else {
-      append_points(joined, *part);
-    }
-  }
-  keep_overlapping(joined, from, to);
-  if (joined.empty()) {
-    return make_error(
-        ErrorCode::kNotFound,
-        fmt::format("{}: history for {}: no data from {} to {}", options_.name,
-                    location, format_utc(from), format_utc(to)));
-  }
-  return joined;
+  return fetch_history_in_chunks(
+      options_.name, location, from, to, kUkMaxRange,
+      [&](TimePoint start, TimePoint end) {
+        std::string what = fmt::format("history for {} from {} to {}", location,
+                                       format_utc(start), format_utc(end));
+        // The path's second slot is {to} here instead of a window.
+        return get(uk_path(*where, format_uk_time(start), format_uk_time(end)),
+                   location, what, Horizon::kObserved, UkValue::kActualFirst);
+      });
 }
 
 }  // namespace lowcarb::forecast

@@ -357,48 +357,29 @@ Result<IntensitySeries> WattTimeProvider::forecast(const std::string& region,
 Result<IntensitySeries> WattTimeProvider::history(const std::string& region,
                                                   TimePoint from,
                                                   TimePoint to) {
-  if (to <= from) {
-    return make_error(
-        ErrorCode::kInvalidArgument,
-        fmt::format("{}: history for {}: empty range {} .. {}", options_.name,
-                    region, format_utc(from), format_utc(to)));
-  }
-  IntensitySeries joined;
-  bool first = true;
-  for (const auto& [start, end] :
-       split_range(from, to, kWattTimeMaxHistoricalRange)) {
-    std::string what = fmt::format("history for {} from {} to {}", region,
-                                   format_utc(start), format_utc(end));
-    auto body = authorized_get(
-        fmt::format("/v3/historical?region={}&signal_type={}&start={}&end={}",
-                    url_encode(region), url_encode(options_.signal_type),
-                    url_encode(format_utc(start)), url_encode(format_utc(end))),
-        what);
-    if (!body) {
-      return make_error(body.error());
-    }
-    auto part =
-        parse_watttime_data(*body, region, Horizon::kObserved, clock_.now());
-    if (!part) {
-      if (part.error().code == ErrorCode::kNotFound) {
-        continue;
-      }
-      return make_error(redacted(part.error(), secrets()));
-    }
-    if (first) {
-      joined = std::move(*part);
-      first = false;
-    } else {
-      append_points(joined, *part);
-    }
-  }
-  joined.provider = options_.name;
-  keep_overlapping(joined, from, to);
-  if (joined.empty()) {
-    return make_error(
-        ErrorCode::kNotFound,
-        fmt::format("{}: history for {}: no data from {} to {}", options_.name,
-                    region, format_utc(from), format_utc(to)));
+  auto joined = fetch_history_in_chunks(
+      options_.name, region, from, to, kWattTimeMaxHistoricalRange,
+      [&](TimePoint start, TimePoint end) -> Result<IntensitySeries> {
+        std::string what = fmt::format("history for {} from {} to {}", region,
+                                       format_utc(start), format_utc(end));
+        auto body = authorized_get(
+            fmt::format(
+                "/v3/historical?region={}&signal_type={}&start={}&end={}",
+                url_encode(region), url_encode(options_.signal_type),
+                url_encode(format_utc(start)), url_encode(format_utc(end))),
+            what);
+        if (!body) {
+          return make_error(body.error());
+        }
+        auto part = parse_watttime_data(*body, region, Horizon::kObserved,
+                                        clock_.now());
+        if (!part && part.error().code != ErrorCode::kNotFound) {
+          return make_error(redacted(part.error(), secrets()));
+        }
+        return part;
+      });
+  if (joined) {
+    joined->provider = options_.name;
   }
   return joined;
 }

@@ -14,42 +14,6 @@ constexpr std::string_view kSbatch = "#SBATCH";
 // arithmetic below far from overflow.
 constexpr long long kMaxSlurmField = 1'000'000;
 
-// Splits a directive into words; "double" and 'single' quotes group, and an
-// unquoted `#` starting a word begins a trailing comment.
-std::vector<std::string> split_words(std::string_view text) {
-  std::vector<std::string> words;
-  std::string word;
-  bool in_word = false;
-  char quote = 0;
-  for (char c : text) {
-    if (quote != 0) {
-      if (c == quote) {
-        quote = 0;
-      } else {
-        word += c;
-      }
-    } else if (c == '"' || c == '\'') {
-      quote = c;
-      in_word = true;
-    } else if (c == ' ' || c == '\t') {
-      if (in_word) {
-        words.push_back(word);
-        word.clear();
-        in_word = false;
-      }
-    } else if (c == '#' && !in_word) {
-      return words;
-    } else {
-      word += c;
-      in_word = true;
-    }
-  }
-  if (in_word) {
-    words.push_back(word);
-  }
-  return words;
-}
-
 // The text after `magic` when `line` is that directive ("#SBATCHX" is not).
 std::optional<std::string_view> directive_body(std::string_view line,
                                                std::string_view magic) {
@@ -277,7 +241,7 @@ Result<SubmitOptions> apply_script_directives(std::string_view script_text,
     if (!lowcarb && !slurm) {
       continue;  // A plain comment or the #! line.
     }
-    DirectiveWords words(split_words(lowcarb ? *lowcarb : *slurm),
+    DirectiveWords words(split_directive_words(lowcarb ? *lowcarb : *slurm),
                          fmt::format("{}:{}", file_name, line_number));
     Status status = lowcarb ? read_lowcarb_line(words, found)
                             : read_sbatch_line(words, sbatch);

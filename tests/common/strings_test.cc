@@ -29,5 +29,17 @@ TEST(StringsTest, ParsesNumbersStrictly) {
   EXPECT_FALSE(parse_integer("4.2"));
 }
 
+TEST(StringsTest, SplitDirectiveWordsGroupsQuotesAndStopsAtAComment) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ((V{"--job-name", "a b", "-N", "2"}),
+            split_directive_words(" --job-name \"a b\"\t-N 2"));
+  EXPECT_EQ((V{"--comment=it's", "x"}),
+            split_directive_words("--comment=\"it's\" 'x'"));
+  EXPECT_EQ((V{"--time=10", "a#b"}),
+            split_directive_words("--time=10 a#b # the rest is a comment"));
+  EXPECT_EQ((V{"''"}), split_directive_words("\"''\""));
+  EXPECT_EQ(V{}, split_directive_words("  # only a comment"));
+}
+
 }  // namespace
 }  // namespace lowcarb
