@@ -259,6 +259,118 @@ EnsembleModel::EnsembleModel(const IntensitySeries& observed,
       fits_.push_back(fit(k * steps_per_day_));
     }
   }
+  if (options_.blend_days > 0 && options_.naive_days > 0) {
+    fit_blend();
+  }
+}
+
+void EnsembleModel::fit_blend() {
+  constexpr int kWeights = 11;  // 0, 0.1, .., 1.
+  const auto n = static_cast<int64_t>(values_.size());
+  const int days = static_cast<int>(residual_.size());
+  const int64_t leads = days * steps_per_day_;
+  const int64_t day_count = ceil_div(n, steps_per_day_);
+  std::vector<std::vector<double>> naive_values(
+      static_cast<size_t>(days), std::vector<double>(values_.size()));
+  for (int d = 1; d <= days; ++d) {
+    for (int64_t i = 0; i < n; ++i) {
+      naive_values[static_cast<size_t>(d - 1)][static_cast<size_t>(i)] =
+          naive(d, i);
+    }
+  }
+  // loss[(target day x days + d - 1) x kWeights + j]: the sum of absolute
+  // percentage errors of weight j / 10 at lead day d over the targets of
+  // that day (bucketed by the target's day, so a fit reads only known
+  // targets).
+  std::vector<double> loss(
+      static_cast<size_t>(day_count * days * kWeights), 0.0);
+  for (int64_t t = 0; t + 1 < n; ++t) {
+    for (int64_t h = 1; h <= leads && t + h < n; ++h) {
+      const int64_t i = t + h;
+      const double a = value(i);
+      if (!(a > 0)) {
+        continue;  // Unknown, or no percentage error.
+      }
+      const auto d = static_cast<size_t>(ceil_div(h, steps_per_day_) - 1);
+      const double e = a - residual_[d][static_cast<size_t>(i)];
+      const double v = naive_values[d][static_cast<size_t>(i)];
+      if (std::isnan(e) || std::isnan(v)) {
+        continue;
+      }
+      const double ensemble = corrected(t, h, e);
+      double* bucket =
+          &loss[static_cast<size_t>(((i / steps_per_day_) * days +
+                                     static_cast<int64_t>(d)) *
+                                    kWeights)];
+      const double inverse = 1 / a;
+      for (int j = 0; j < kWeights; ++j) {
+        const double w = j / static_cast<double>(kWeights - 1);
+        bucket[j] += std::abs(w * ensemble + (1 - w) * v - a) * inverse;
+      }
+    }
+  }
+  // A running sum over the window of target days [k - blend_days, k);
+  // ties and empty windows keep the ensemble.
+  std::vector<double> window(static_cast<size_t>(days * kWeights), 0.0);
+  blend_.assign(static_cast<size_t>(day_count + 1),
+                std::vector<double>(static_cast<size_t>(days), 1.0));
+  for (int64_t k = 1; k <= day_count; ++k) {
+    const auto add = [&](int64_t day, double sign) {
+      for (size_t c = 0; c < window.size(); ++c) {
+        window[c] += sign * loss[static_cast<size_t>(day) * window.size() + c];
+      }
+    };
+    add(k - 1, 1);
+    if (k - 1 - options_.blend_days >= 0) {
+      add(k - 1 - options_.blend_days, -1);
+    }
+    for (int d = 0; d < days; ++d) {
+      const double* sums = &window[static_cast<size_t>(d * kWeights)];
+      int best = kWeights - 1;
+      for (int j = kWeights - 2; j >= 0; --j) {
+        if (sums[j] < sums[best] * (1 - 1e-12)) {
+          best = j;
+        }
+      }
+      blend_[static_cast<size_t>(k)][static_cast<size_t>(d)] =
+          best / static_cast<double>(kWeights - 1);
+    }
+  }
+}
+
+double EnsembleModel::corrected(int64_t issue, int64_t lead,
+                                double base) const {
+  if (fits_.empty()) {
+    return std::max(0.0, base);
+  }
+  // The fit a forecast at this issue uses (see forecast()).
+  const auto k = std::min<int64_t>((issue + 1) / steps_per_day_,
+                                   static_cast<int64_t>(fits_.size()) - 1);
+  const auto& coefficients = fits_[static_cast<size_t>(k)];
+  const auto& c = coefficients[static_cast<size_t>(std::min<int64_t>(
+      lead, static_cast<int64_t>(coefficients.size()) - 1))];
+  const auto at = [issue](const std::vector<double>& feature) {
+    const double v = feature[static_cast<size_t>(issue)];
+    return std::isnan(v) ? 0.0 : v;
+  };
+  const double level = level_[static_cast<size_t>(issue)];
+  const double shape = std::isnan(level) ? 0.0 : base - level;
+  return std::max(0.0, base + c[0] * at(feature_last_) +
+                           c[1] * at(feature_mean_) +
+                           c[2] * at(feature_short_) + c[3] * shape);
+}
+
+double EnsembleModel::blend_weight(TimePoint now, int lead_day) const {
+  if (blend_.empty()) {
+    return 1.0;
+  }
+  const int64_t n = known_steps(now);
+  const auto k = std::min<int64_t>(n / steps_per_day_,
+                                   static_cast<int64_t>(blend_.size()) - 1);
+  const auto& weights = blend_[static_cast<size_t>(k)];
+  const auto d = std::clamp<int64_t>(lead_day, 1,
+                                     static_cast<int64_t>(weights.size()));
+  return weights[static_cast<size_t>(d - 1)];
 }
 
 std::vector<EnsembleModel::Coefficients> EnsembleModel::fit(
@@ -378,6 +490,11 @@ double EnsembleModel::profile(int d, int64_t i) const {
                      options_.day_decay);
 }
 
+double EnsembleModel::naive(int d, int64_t i) const {
+  return lagged_mean(values_, i, steps_per_day_, d, options_.naive_days,
+                     options_.naive_decay);
+}
+
 double EnsembleModel::baseline(int d, int64_t i) const {
   const double daily = profile(d, i);
   if (std::isnan(daily) || options_.weekly_weeks <= 0 ||
@@ -406,20 +523,12 @@ Result<IntensitySeries> EnsembleModel::forecast(TimePoint now,
                     format_utc(now), format_duration(options_.min_history)));
   }
   const int64_t issue = n - 1;  // The last known step.
-  const std::vector<Coefficients>* coefficients = nullptr;
-  if (!fits_.empty()) {
+  const std::vector<double>* weights = nullptr;
+  if (!blend_.empty()) {
     const auto k = std::min<int64_t>(n / steps_per_day_,
-                                     static_cast<int64_t>(fits_.size()) - 1);
-    coefficients = &fits_[static_cast<size_t>(k)];
+                                     static_cast<int64_t>(blend_.size()) - 1);
+    weights = &blend_[static_cast<size_t>(k)];
   }
-  const auto at = [](const std::vector<double>& feature, int64_t index) {
-    const double v = feature[static_cast<size_t>(index)];
-    return std::isnan(v) ? 0.0 : v;
-  };
-  const double last = at(feature_last_, issue);
-  const double mean = at(feature_mean_, issue);
-  const double recent = at(feature_short_, issue);
-  const double level = level_[static_cast<size_t>(issue)];
 
   IntensitySeries series;
   series.zone = zone_;
@@ -435,16 +544,19 @@ Result<IntensitySeries> EnsembleModel::forecast(TimePoint now,
     }
     const int64_t lead = i - issue;
     const auto d = static_cast<int>(ceil_div(lead, steps_per_day_));
-    double v = baseline(d, i);
+    const double base = baseline(d, i);
     std::optional<double> out;
-    if (!std::isnan(v)) {
-      if (coefficients != nullptr) {
-        const auto& c = (*coefficients)[static_cast<size_t>(std::min<int64_t>(
-            lead, static_cast<int64_t>(coefficients->size()) - 1))];
-        const double shape = std::isnan(level) ? 0.0 : v - level;
-        v += c[0] * last + c[1] * mean + c[2] * recent + c[3] * shape;
+    if (!std::isnan(base)) {
+      double v = corrected(issue, lead, base);
+      if (weights != nullptr) {
+        const double w = (*weights)[static_cast<size_t>(
+            std::min<int64_t>(d, static_cast<int64_t>(weights->size())) - 1)];
+        const double seasonal = naive(d, i);
+        if (w < 1 && !std::isnan(seasonal)) {
+          v = w * v + (1 - w) * seasonal;
+        }
       }
-      out = std::max(0.0, v);
+      out = v;
     }
     series.points.push_back({start, start + options_.step, out});
   }

@@ -19,7 +19,14 @@
 //      lead's coefficients are fitted once more without the last
 //      `holdout_days` of issue times and scored on those; the correction is
 //      scaled by the least-squares factor in [0, 1] the held-out days
-//      support (0 where the fit does not help on them).
+//      support (0 where the fit does not help on them);
+//   5. a blend with seasonal naive (the same hour on the last `naive_days`
+//      days, as HistoryForecaster): per lead day, the forecast is w x (1-4)
+//      + (1 - w) x naive, where w in {0, 0.1, .., 1} is the weight with the
+//      lowest sum of absolute percentage errors over the targets of the
+//      last `blend_days` days (refitted at every UTC midnight, targets
+//      known by then). Each point's error is at most the weighted mean of
+//      the two components' errors, so the blend is never worse than both.
 // Only values known at `now` are read: a grid step counts once every point
 // overlapping it has ended at or before `now` (and every earlier step too).
 #pragma once
@@ -63,6 +70,12 @@ struct EnsembleOptions {
   // 14 lost 0.1 point of captured share on average in the 2022 backtest
   // (the longer profile already fixed days 3-4), hence off.
   int holdout_days = 0;
+  // The seasonal-naive component of the blend (HistoryForecaster's
+  // max_days and day_decay) and the days of past targets its weight per
+  // lead day is chosen on; 0 = no blend.
+  int naive_days = 7;
+  double naive_decay = 0.7;
+  int blend_days = 56;
   int max_lead_days = 7;  // Leads fitted: up to this many days (longer
                           // leads reuse the last day's coefficients).
   // Less known history than this before `now` is kNotFound.
@@ -89,6 +102,10 @@ class EnsembleModel {
 
   const std::string& zone() const { return zone_; }
 
+  // The weight of the ensemble (against seasonal naive) in a forecast made
+  // at `now` for lead day `lead_day` (1 = the first 24 h). Used by tests.
+  double blend_weight(TimePoint now, int lead_day) const;
+
  private:
   static constexpr int kMaxFeatures = 4;
   // Per lead: on the last error, the 24 h mean error, the 3 h mean error,
@@ -103,6 +120,13 @@ class EnsembleModel {
   // forecast with lead day `d`; NaN if no earlier day has a value.
   double baseline(int d, int64_t i) const;
   double value(int64_t i) const { return values_[static_cast<size_t>(i)]; }
+  // The seasonal-naive value of step `i` from days >= `d` before it.
+  double naive(int d, int64_t i) const;
+  // `base` (the baseline of step issue + lead) plus the fitted correction
+  // from the features at step `issue`, at least 0.
+  double corrected(int64_t issue, int64_t lead, double base) const;
+  // blend_[k][d - 1], see below.
+  void fit_blend();
   // The per-lead fit over issue steps t with t + lead < `cutoff`.
   std::vector<Coefficients> fit(int64_t cutoff) const;
   template <int K>
@@ -129,6 +153,9 @@ class EnsembleModel {
   // fits_[k]: coefficients per lead (1..max leads) fitted on issue steps
   // whose targets lie before step k x steps_per_day.
   std::vector<std::vector<Coefficients>> fits_;
+  // blend_[k][d - 1]: the ensemble's weight at lead day d in forecasts
+  // whose targets before step k x steps_per_day are known.
+  std::vector<std::vector<double>> blend_;
 };
 
 class EnsembleForecaster final : public ForecastProvider {
