@@ -285,7 +285,9 @@ void EnsembleModel::fit_blend() {
   std::vector<double> loss(
       static_cast<size_t>(day_count * days * kWeights), 0.0);
   for (int64_t t = 0; t + 1 < n; ++t) {
-    for (int64_t h = 1; h <= leads && t + h < n; ++h) {
+    const int64_t first_lead =
+        std::max(0, options_.blend_from_day - 1) * steps_per_day_ + 1;
+    for (int64_t h = first_lead; h <= leads && t + h < n; ++h) {
       const int64_t i = t + h;
       const double a = value(i);
       if (!(a > 0)) {
@@ -310,7 +312,7 @@ void EnsembleModel::fit_blend() {
     }
   }
   // A running sum over the window of target days [k - blend_days, k);
-  // ties and empty windows keep the ensemble.
+  // an empty window keeps the ensemble alone.
   std::vector<double> window(static_cast<size_t>(days * kWeights), 0.0);
   blend_.assign(static_cast<size_t>(day_count + 1),
                 std::vector<double>(static_cast<size_t>(days), 1.0));
@@ -324,13 +326,23 @@ void EnsembleModel::fit_blend() {
     if (k - 1 - options_.blend_days >= 0) {
       add(k - 1 - options_.blend_days, -1);
     }
-    for (int d = 0; d < days; ++d) {
+    for (int d = options_.blend_from_day - 1; d < days; ++d) {
       const double* sums = &window[static_cast<size_t>(d * kWeights)];
+      if (sums[0] == 0 && sums[kWeights - 1] == 0) {
+        continue;
+      }
       int best = kWeights - 1;
       for (int j = kWeights - 2; j >= 0; --j) {
         if (sums[j] < sums[best] * (1 - 1e-12)) {
           best = j;
         }
+      }
+      // Fitted weights generalise worse than equal ones (the forecast
+      // combination puzzle); keep the fit only when the past favours it
+      // clearly.
+      constexpr int kEqual = kWeights / 2;
+      if (!(sums[best] < (1 - options_.blend_margin) * sums[kEqual])) {
+        best = kEqual;
       }
       blend_[static_cast<size_t>(k)][static_cast<size_t>(d)] =
           best / static_cast<double>(kWeights - 1);
