@@ -101,6 +101,17 @@ struct NormalEquations {
     yy += y * y;
     ++pairs;
   }
+  // Removes a pair added before (the window slides past it).
+  void remove(const std::array<double, K>& x, double y) {
+    for (int a = 0; a < K; ++a) {
+      for (int b = 0; b <= a; ++b) {
+        xx[a][b] -= x[a] * x[b];
+      }
+      xy[a] -= x[a] * y;
+    }
+    yy -= y * y;
+    --pairs;
+  }
   void add(const NormalEquations& other) {
     for (int a = 0; a < K; ++a) {
       for (int b = 0; b <= a; ++b) {
@@ -254,10 +265,7 @@ EnsembleModel::EnsembleModel(const IntensitySeries& observed,
 
   if (options_.fit_days > 0) {
     const int64_t fit_count = ceil_div(n, steps_per_day_) + 1;
-    fits_.reserve(static_cast<size_t>(fit_count));
-    for (int64_t k = 0; k < fit_count; ++k) {
-      fits_.push_back(fit(k * steps_per_day_));
-    }
+    fit(fit_count);
   }
   if (options_.blend_days > 0 && options_.naive_days > 0) {
     fit_blend();
@@ -385,25 +393,23 @@ double EnsembleModel::blend_weight(TimePoint now, int lead_day) const {
   return weights[static_cast<size_t>(d - 1)];
 }
 
-std::vector<EnsembleModel::Coefficients> EnsembleModel::fit(
-    int64_t cutoff) const {
+void EnsembleModel::fit(int64_t fit_count) {
   // Fixed-size sums per feature count: the 4-feature sums cost three times
   // the 2-feature ones, and the fit is most of the model's build time.
   switch (std::clamp(options_.features, 1, kMaxFeatures)) {
     case 1:
-      return fit_with<1>(cutoff);
+      return fit_with<1>(fit_count);
     case 2:
-      return fit_with<2>(cutoff);
+      return fit_with<2>(fit_count);
     case 3:
-      return fit_with<3>(cutoff);
+      return fit_with<3>(fit_count);
     default:
-      return fit_with<4>(cutoff);
+      return fit_with<4>(fit_count);
   }
 }
 
 template <int K>
-std::vector<EnsembleModel::Coefficients> EnsembleModel::fit_with(
-    int64_t cutoff) const {
+void EnsembleModel::fit_with(int64_t fit_count) {
   const int64_t leads = std::max(1, options_.max_lead_days) * steps_per_day_;
   const int64_t window = options_.fit_days * steps_per_day_;
   const int64_t holdout =
@@ -411,80 +417,106 @@ std::vector<EnsembleModel::Coefficients> EnsembleModel::fit_with(
       steps_per_day_;
   constexpr int k = K;
   const auto n = static_cast<int64_t>(values_.size());
-  std::vector<Coefficients> result(static_cast<size_t>(leads + 1),
-                                   Coefficients{});
+  fits_.assign(static_cast<size_t>(fit_count),
+               std::vector<Coefficients>(static_cast<size_t>(leads + 1),
+                                         Coefficients{}));
   for (int64_t h = 1; h <= leads; ++h) {
     const auto& target = residual_[static_cast<size_t>(
         std::min<int64_t>(ceil_div(h, steps_per_day_),
                           static_cast<int64_t>(residual_.size())) -
         1)];
-    const int64_t last_issue = std::min(cutoff, n) - h - 1;
-    const int64_t first_issue = std::max<int64_t>(0, last_issue - window + 1);
-    const int64_t late_from = std::max(first_issue, last_issue - holdout + 1);
-    // Sums over issue steps [from, to); a local per range keeps them in
-    // registers.
-    const auto sums = [&](int64_t from, int64_t to) {
-      NormalEquations<K> range;
-      for (int64_t t = from; t < to; ++t) {
-        const auto ti = static_cast<size_t>(t);
-        const auto target_index = static_cast<size_t>(t + h);
-        const double y = target[target_index];
-        std::array<double, K> x{};
-        x[0] = feature_last_[ti];
-        if constexpr (K > 1) {
-          x[1] = feature_mean_[ti];
-        }
-        if constexpr (K > 2) {
-          x[2] = feature_short_[ti];
-        }
-        if constexpr (K > 3) {
-          x[3] = values_[target_index] - y - level_[ti];  // baseline - level
-        }
-        bool known = !std::isnan(y);
-        for (int f = 0; f < K; ++f) {
-          known = known && !std::isnan(x[f]);
-        }
-        if (known) {
-          range.add(x, y);
+    // The pair of issue step t: features and target; false if unknown.
+    const auto pair = [&](int64_t t, std::array<double, K>& x, double& y) {
+      const auto ti = static_cast<size_t>(t);
+      const auto target_index = static_cast<size_t>(t + h);
+      y = target[target_index];
+      x[0] = feature_last_[ti];
+      if constexpr (K > 1) {
+        x[1] = feature_mean_[ti];
+      }
+      if constexpr (K > 2) {
+        x[2] = feature_short_[ti];
+      }
+      if constexpr (K > 3) {
+        x[3] = values_[target_index] - y - level_[ti];  // baseline - level
+      }
+      bool known = !std::isnan(y);
+      for (int f = 0; f < K; ++f) {
+        known = known && !std::isnan(x[f]);
+      }
+      return known;
+    };
+    // Sums over issue steps [lo, hi), slid forward as the cutoff grows
+    // (each issue is added and removed once, instead of summing every
+    // window anew: the windows of consecutive days overlap in all but one
+    // day).
+    struct Range {
+      NormalEquations<K> sums;
+      int64_t lo = 0;
+      int64_t hi = 0;
+    };
+    const auto slide = [&](Range& range, int64_t lo, int64_t hi) {
+      std::array<double, K> x{};
+      double y = 0;
+      for (int64_t t = range.hi; t < hi; ++t) {
+        if (pair(t, x, y)) {
+          range.sums.add(x, y);
         }
       }
-      return range;
+      range.hi = std::max(range.hi, hi);
+      for (int64_t t = range.lo; t < std::min(lo, range.hi); ++t) {
+        if (pair(t, x, y)) {
+          range.sums.remove(x, y);
+        }
+      }
+      range.lo = std::max(range.lo, lo);
     };
-    const NormalEquations<K> early = sums(first_issue, late_from);
-    const NormalEquations<K> late = sums(late_from, last_issue + 1);
-    NormalEquations<K> both = early;
-    both.add(late);
-    if (both.pairs < steps_per_day_) {
-      continue;  // Too few to fit: no correction at this lead.
-    }
-    auto solution = both.solve(k, options_.ridge);
-    if (!solution) {
-      continue;
-    }
-    double scale = 1;
-    if (holdout > 0 && late.pairs >= steps_per_day_ &&
-        early.pairs >= steps_per_day_) {
-      // The factor s minimising the held-out error of s x (the fit without
-      // the held-out days), clamped to [0, 1].
-      auto held = early.solve(k, options_.ridge);
-      if (!held) {
+    Range early;
+    Range late;
+    for (int64_t c = 0; c < fit_count; ++c) {
+      const int64_t cutoff = c * steps_per_day_;
+      const int64_t last_issue = std::min(cutoff, n) - h - 1;
+      if (last_issue < 0) {
         continue;
       }
-      const std::array<double, K> zero{};
-      const double base = late.sse(zero);
-      // sse(s c) = yy - 2 s (c . xy) + s^2 c'XXc.
-      double cxy = 0;
-      for (int a = 0; a < k; ++a) {
-        cxy += (*held)[a] * late.xy[a];
+      const int64_t first_issue = std::max<int64_t>(0, last_issue - window + 1);
+      const int64_t late_from = std::max(first_issue, last_issue - holdout + 1);
+      slide(early, first_issue, late_from);
+      slide(late, late_from, last_issue + 1);
+      NormalEquations<K> both = early.sums;
+      both.add(late.sums);
+      if (both.pairs < steps_per_day_) {
+        continue;  // Too few to fit: no correction at this lead.
       }
-      const double quad = late.sse(*held) - base + 2 * cxy;
-      scale = quad > 0 ? std::clamp(cxy / quad, 0.0, 1.0) : 0.0;
-    }
-    for (int a = 0; a < k; ++a) {
-      result[static_cast<size_t>(h)][a] = scale * (*solution)[a];
+      auto solution = both.solve(k, options_.ridge);
+      if (!solution) {
+        continue;
+      }
+      double scale = 1;
+      if (holdout > 0 && late.sums.pairs >= steps_per_day_ &&
+          early.sums.pairs >= steps_per_day_) {
+        // The factor s minimising the held-out error of s x (the fit
+        // without the held-out days), clamped to [0, 1].
+        auto held = early.sums.solve(k, options_.ridge);
+        if (!held) {
+          continue;
+        }
+        const std::array<double, K> zero{};
+        const double base = late.sums.sse(zero);
+        // sse(s c) = yy - 2 s (c . xy) + s^2 c'XXc.
+        double cxy = 0;
+        for (int a = 0; a < k; ++a) {
+          cxy += (*held)[a] * late.sums.xy[a];
+        }
+        const double quad = late.sums.sse(*held) - base + 2 * cxy;
+        scale = quad > 0 ? std::clamp(cxy / quad, 0.0, 1.0) : 0.0;
+      }
+      auto& result = fits_[static_cast<size_t>(c)][static_cast<size_t>(h)];
+      for (int a = 0; a < k; ++a) {
+        result[a] = scale * (*solution)[a];
+      }
     }
   }
-  return result;
 }
 
 int64_t EnsembleModel::known_steps(TimePoint now) const {

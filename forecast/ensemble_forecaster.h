@@ -138,10 +138,11 @@ class EnsembleModel {
   double corrected(int64_t issue, int64_t lead, double base) const;
   // blend_[k][d - 1], see below.
   void fit_blend();
-  // The per-lead fit over issue steps t with t + lead < `cutoff`.
-  std::vector<Coefficients> fit(int64_t cutoff) const;
+  // fits_[c] for c < `fit_count`: the per-lead fit over issue steps t
+  // with t + lead < c x steps_per_day_.
+  void fit(int64_t fit_count);
   template <int K>
-  std::vector<Coefficients> fit_with(int64_t cutoff) const;
+  void fit_with(int64_t fit_count);
 
   std::string zone_;
   SignalKind kind_;
