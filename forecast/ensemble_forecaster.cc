@@ -290,8 +290,8 @@ void EnsembleModel::fit_blend() {
   // percentage errors of weight j / 10 at lead day d over the targets of
   // that day (bucketed by the target's day, so a fit reads only known
   // targets).
-  std::vector<double> loss(
-      static_cast<size_t>(day_count * days * kWeights), 0.0);
+  std::vector<double> loss(static_cast<size_t>(day_count * days * kWeights),
+                           0.0);
   for (int64_t t = 0; t + 1 < n; ++t) {
     const int64_t first_lead =
         std::max(0, options_.blend_from_day - 1) * steps_per_day_ + 1;
@@ -308,10 +308,8 @@ void EnsembleModel::fit_blend() {
         continue;
       }
       const double ensemble = corrected(t, h, e);
-      double* bucket =
-          &loss[static_cast<size_t>(((i / steps_per_day_) * days +
-                                     static_cast<int64_t>(d)) *
-                                    kWeights)];
+      double* bucket = &loss[static_cast<size_t>(
+          ((i / steps_per_day_) * days + static_cast<int64_t>(d)) * kWeights)];
       const double inverse = 1 / a;
       for (int j = 0; j < kWeights; ++j) {
         const double w = j / static_cast<double>(kWeights - 1);
@@ -346,11 +344,11 @@ void EnsembleModel::fit_blend() {
         }
       }
       // Fitted weights generalise worse than equal ones (the forecast
-      // combination puzzle); keep the fit only when the past favours it
-      // clearly.
+      // combination puzzle): unless the past favours the fit clearly, go
+      // halfway from it to equal weights (rounding towards the ensemble).
       constexpr int kEqual = kWeights / 2;
       if (!(sums[best] < (1 - options_.blend_margin) * sums[kEqual])) {
-        best = kEqual;
+        best = (best + kEqual + 1) / 2;
       }
       blend_[static_cast<size_t>(k)][static_cast<size_t>(d)] =
           best / static_cast<double>(kWeights - 1);
@@ -367,8 +365,8 @@ double EnsembleModel::corrected(int64_t issue, int64_t lead,
   const auto k = std::min<int64_t>((issue + 1) / steps_per_day_,
                                    static_cast<int64_t>(fits_.size()) - 1);
   const auto& coefficients = fits_[static_cast<size_t>(k)];
-  const auto& c = coefficients[static_cast<size_t>(std::min<int64_t>(
-      lead, static_cast<int64_t>(coefficients.size()) - 1))];
+  const auto& c = coefficients[static_cast<size_t>(
+      std::min<int64_t>(lead, static_cast<int64_t>(coefficients.size()) - 1))];
   const auto at = [issue](const std::vector<double>& feature) {
     const double v = feature[static_cast<size_t>(issue)];
     return std::isnan(v) ? 0.0 : v;
@@ -388,8 +386,8 @@ double EnsembleModel::blend_weight(TimePoint now, int lead_day) const {
   const auto k = std::min<int64_t>(n / steps_per_day_,
                                    static_cast<int64_t>(blend_.size()) - 1);
   const auto& weights = blend_[static_cast<size_t>(k)];
-  const auto d = std::clamp<int64_t>(lead_day, 1,
-                                     static_cast<int64_t>(weights.size()));
+  const auto d =
+      std::clamp<int64_t>(lead_day, 1, static_cast<int64_t>(weights.size()));
   return weights[static_cast<size_t>(d - 1)];
 }
 

@@ -25,8 +25,8 @@
 //      the forecast is w x (1-4) + (1 - w) x naive, where w in {0, 0.1, ..,
 //      1} is the weight with the lowest sum of absolute percentage errors
 //      over the targets of the last `blend_days` days (refitted at every
-//      UTC midnight on targets known by then), or 0.5 unless that weight
-//      beats 0.5 by `blend_margin`. Each point's error is at most the
+//      UTC midnight on targets known by then), moved halfway to 0.5 unless
+//      it beats 0.5 by `blend_margin`. Each point's error is at most the
 //      weighted mean of the two components' errors, so the blend is never
 //      worse than both.
 // Only values known at `now` are read: a grid step counts once every point
@@ -82,9 +82,11 @@ struct EnsembleOptions {
   // the ensemble much better than naive, and blending them cost 1-2 points
   // of captured share (3 h jobs, 24 h slack) in the 2022 backtest.
   int blend_from_day = 3;
-  // The fitted weight replaces equal weights (0.5) only when its past
-  // percentage error is lower by more than this fraction. A pure fit (0)
-  // left GB's day 4 MAPE worse than naive: the weight that was best over
+  // The fitted weight is used as it is only when its past percentage error
+  // is lower than equal weights' (0.5) by more than this fraction;
+  // otherwise the weight halfway between the two. A pure fit (0) left GB's
+  // day 4 MAPE worse than naive, and equal weights as the fallback cost
+  // LWA DE and GB 0.5-1 point at days 3-4: the weight that was best over
   // the last 56 days was not the best over the next ones (EVALUATION.md 5).
   double blend_margin = 0.1;
   int max_lead_days = 7;  // Leads fitted: up to this many days (longer

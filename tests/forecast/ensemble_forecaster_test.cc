@@ -209,8 +209,8 @@ TEST(EnsembleForecasterTest, FittedDeviationTermHelpsAtShortLeads) {
 // every four weeks (its 7-day memory catches up two weeks before the
 // 21-day profile does), the ensemble on a fixed shape plus noise (its
 // longer profile averages more of the noise out). With the default margin
-// the small advantage on the noisy series is not enough to leave equal
-// weights. Days 1-2 are never blended.
+// the small advantage on the noisy series only moves the weight halfway
+// from equal weights. Days 1-2 are never blended.
 TEST(EnsembleForecasterTest, BlendWeightFollowsTheMoreAccurateComponent) {
   const auto flipping = hourly("GB", 180, [](int h) {
     const double sign = (h / 24 / 28) % 2 == 0 ? 1.0 : -1.0;
@@ -236,7 +236,10 @@ TEST(EnsembleForecasterTest, BlendWeightFollowsTheMoreAccurateComponent) {
   for (int day = 3; day <= 4; ++day) {
     EXPECT_LE(flipping_model.blend_weight(now, day), 0.2) << "day " << day;
     EXPECT_GE(noisy_model.blend_weight(now, day), 0.8) << "day " << day;
-    EXPECT_EQ(0.5, noisy_default.blend_weight(now, day)) << "day " << day;
+    EXPECT_GT(noisy_default.blend_weight(now, day), 0.5) << "day " << day;
+    EXPECT_LT(noisy_default.blend_weight(now, day),
+              noisy_model.blend_weight(now, day))
+        << "day " << day;
     EXPECT_EQ(1.0, unblended.blend_weight(now, day)) << "day " << day;
   }
   EXPECT_EQ(1.0, flipping_model.blend_weight(now, 1));
@@ -301,10 +304,12 @@ TEST(EnsembleForecasterTest, BeatsSeasonalNaiveOnARealYear) {
   ASSERT_OK(a);
   ASSERT_OK(b);
   // Better at every lead day, days 3-4 included (issue 15's goal; the
-  // 7-day profile of the first ensemble was worse there).
+  // 7-day profile of the first ensemble was worse there, and MAPE at days
+  // 3-4 is what the blend with seasonal naive keeps below naive's).
   ASSERT_EQ(a->blocks.size(), b->blocks.size());
   for (size_t day = 0; day < a->blocks.size(); ++day) {
     EXPECT_LT(b->blocks[day].wape, a->blocks[day].wape) << "day " << day + 1;
+    EXPECT_LT(b->blocks[day].mape, a->blocks[day].mape) << "day " << day + 1;
   }
   // Job 3 h, slack 24 h.
   ASSERT_EQ(hours(3), b->flexible[3].job);
