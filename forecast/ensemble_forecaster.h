@@ -100,8 +100,10 @@ struct EnsembleOptions {
 
 // One zone's observations on a regular grid with every derived series
 // precomputed, asked for many forecasts at different `now`s. Immutable after
-// construction; thread-safe. Building costs O(n x (profile_days + fit_days x
-// max_lead_days x steps per day / steps per day)), about 0.1 s for a year.
+// construction; thread-safe. Building costs O(n x max_lead_days x (
+// profile_days + steps per day x (features^2 + 11))) for n steps: the fit
+// slides its window, the blend scores 11 weights per past issue and lead;
+// about 40 ms for a year of hours (BENCHMARKS.md).
 class EnsembleModel {
  public:
   EnsembleModel(const IntensitySeries& observed,
