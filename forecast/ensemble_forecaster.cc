@@ -101,6 +101,17 @@ struct NormalEquations {
     yy += y * y;
     ++pairs;
   }
+  // Removes a pair added before (the window slides past it).
+  void remove(const std::array<double, K>& x, double y) {
+    for (int a = 0; a < K; ++a) {
+      for (int b = 0; b <= a; ++b) {
+        xx[a][b] -= x[a] * x[b];
+      }
+      xy[a] -= x[a] * y;
+    }
+    yy -= y * y;
+    --pairs;
+  }
   void add(const NormalEquations& other) {
     for (int a = 0; a < K; ++a) {
       for (int b = 0; b <= a; ++b) {
@@ -254,32 +265,149 @@ EnsembleModel::EnsembleModel(const IntensitySeries& observed,
 
   if (options_.fit_days > 0) {
     const int64_t fit_count = ceil_div(n, steps_per_day_) + 1;
-    fits_.reserve(static_cast<size_t>(fit_count));
-    for (int64_t k = 0; k < fit_count; ++k) {
-      fits_.push_back(fit(k * steps_per_day_));
+    fit(fit_count);
+  }
+  if (options_.blend_days > 0 && options_.naive_days > 0) {
+    fit_blend();
+  }
+}
+
+void EnsembleModel::fit_blend() {
+  constexpr int kWeights = 11;  // 0, 0.1, .., 1.
+  const auto n = static_cast<int64_t>(values_.size());
+  const int days = static_cast<int>(residual_.size());
+  const int64_t leads = days * steps_per_day_;
+  const int64_t day_count = ceil_div(n, steps_per_day_);
+  std::vector<std::vector<double>> naive_values(
+      static_cast<size_t>(days), std::vector<double>(values_.size()));
+  for (int d = 1; d <= days; ++d) {
+    for (int64_t i = 0; i < n; ++i) {
+      naive_values[static_cast<size_t>(d - 1)][static_cast<size_t>(i)] =
+          naive(d, i);
+    }
+  }
+  // loss[(target day x days + d - 1) x kWeights + j]: the sum of absolute
+  // percentage errors of weight j / 10 at lead day d over the targets of
+  // that day (bucketed by the target's day, so a fit reads only known
+  // targets).
+  std::vector<double> loss(static_cast<size_t>(day_count * days * kWeights),
+                           0.0);
+  for (int64_t t = 0; t + 1 < n; ++t) {
+    const int64_t first_lead =
+        std::max(0, options_.blend_from_day - 1) * steps_per_day_ + 1;
+    for (int64_t h = first_lead; h <= leads && t + h < n; ++h) {
+      const int64_t i = t + h;
+      const double a = value(i);
+      if (!(a > 0)) {
+        continue;  // Unknown, or no percentage error.
+      }
+      const auto d = static_cast<size_t>(ceil_div(h, steps_per_day_) - 1);
+      const double e = a - residual_[d][static_cast<size_t>(i)];
+      const double v = naive_values[d][static_cast<size_t>(i)];
+      if (std::isnan(e) || std::isnan(v)) {
+        continue;
+      }
+      const double ensemble = corrected(t, h, e);
+      double* bucket = &loss[static_cast<size_t>(
+          ((i / steps_per_day_) * days + static_cast<int64_t>(d)) * kWeights)];
+      const double inverse = 1 / a;
+      for (int j = 0; j < kWeights; ++j) {
+        const double w = j / static_cast<double>(kWeights - 1);
+        bucket[j] += std::abs(w * ensemble + (1 - w) * v - a) * inverse;
+      }
+    }
+  }
+  // A running sum over the window of target days [k - blend_days, k);
+  // an empty window keeps the ensemble alone.
+  std::vector<double> window(static_cast<size_t>(days * kWeights), 0.0);
+  blend_.assign(static_cast<size_t>(day_count + 1),
+                std::vector<double>(static_cast<size_t>(days), 1.0));
+  for (int64_t k = 1; k <= day_count; ++k) {
+    const auto add = [&](int64_t day, double sign) {
+      for (size_t c = 0; c < window.size(); ++c) {
+        window[c] += sign * loss[static_cast<size_t>(day) * window.size() + c];
+      }
+    };
+    add(k - 1, 1);
+    if (k - 1 - options_.blend_days >= 0) {
+      add(k - 1 - options_.blend_days, -1);
+    }
+    for (int d = options_.blend_from_day - 1; d < days; ++d) {
+      const double* sums = &window[static_cast<size_t>(d * kWeights)];
+      if (sums[0] == 0 && sums[kWeights - 1] == 0) {
+        continue;
+      }
+      int best = kWeights - 1;
+      for (int j = kWeights - 2; j >= 0; --j) {
+        if (sums[j] < sums[best] * (1 - 1e-12)) {
+          best = j;
+        }
+      }
+      // Fitted weights generalise worse than equal ones (the forecast
+      // combination puzzle): unless the past favours the fit clearly, go
+      // halfway from it to equal weights (rounding towards the ensemble).
+      constexpr int kEqual = kWeights / 2;
+      if (!(sums[best] < (1 - options_.blend_margin) * sums[kEqual])) {
+        best = (best + kEqual + 1) / 2;
+      }
+      blend_[static_cast<size_t>(k)][static_cast<size_t>(d)] =
+          best / static_cast<double>(kWeights - 1);
     }
   }
 }
 
-std::vector<EnsembleModel::Coefficients> EnsembleModel::fit(
-    int64_t cutoff) const {
+double EnsembleModel::corrected(int64_t issue, int64_t lead,
+                                double base) const {
+  if (fits_.empty()) {
+    return std::max(0.0, base);
+  }
+  // The fit a forecast at this issue uses (see forecast()).
+  const auto k = std::min<int64_t>((issue + 1) / steps_per_day_,
+                                   static_cast<int64_t>(fits_.size()) - 1);
+  const auto& coefficients = fits_[static_cast<size_t>(k)];
+  const auto& c = coefficients[static_cast<size_t>(
+      std::min<int64_t>(lead, static_cast<int64_t>(coefficients.size()) - 1))];
+  const auto at = [issue](const std::vector<double>& feature) {
+    const double v = feature[static_cast<size_t>(issue)];
+    return std::isnan(v) ? 0.0 : v;
+  };
+  const double level = level_[static_cast<size_t>(issue)];
+  const double shape = std::isnan(level) ? 0.0 : base - level;
+  return std::max(0.0, base + c[0] * at(feature_last_) +
+                           c[1] * at(feature_mean_) +
+                           c[2] * at(feature_short_) + c[3] * shape);
+}
+
+double EnsembleModel::blend_weight(TimePoint now, int lead_day) const {
+  if (blend_.empty()) {
+    return 1.0;
+  }
+  const int64_t n = known_steps(now);
+  const auto k = std::min<int64_t>(n / steps_per_day_,
+                                   static_cast<int64_t>(blend_.size()) - 1);
+  const auto& weights = blend_[static_cast<size_t>(k)];
+  const auto d =
+      std::clamp<int64_t>(lead_day, 1, static_cast<int64_t>(weights.size()));
+  return weights[static_cast<size_t>(d - 1)];
+}
+
+void EnsembleModel::fit(int64_t fit_count) {
   // Fixed-size sums per feature count: the 4-feature sums cost three times
   // the 2-feature ones, and the fit is most of the model's build time.
   switch (std::clamp(options_.features, 1, kMaxFeatures)) {
     case 1:
-      return fit_with<1>(cutoff);
+      return fit_with<1>(fit_count);
     case 2:
-      return fit_with<2>(cutoff);
+      return fit_with<2>(fit_count);
     case 3:
-      return fit_with<3>(cutoff);
+      return fit_with<3>(fit_count);
     default:
-      return fit_with<4>(cutoff);
+      return fit_with<4>(fit_count);
   }
 }
 
 template <int K>
-std::vector<EnsembleModel::Coefficients> EnsembleModel::fit_with(
-    int64_t cutoff) const {
+void EnsembleModel::fit_with(int64_t fit_count) {
   const int64_t leads = std::max(1, options_.max_lead_days) * steps_per_day_;
   const int64_t window = options_.fit_days * steps_per_day_;
   const int64_t holdout =
@@ -287,80 +415,106 @@ std::vector<EnsembleModel::Coefficients> EnsembleModel::fit_with(
       steps_per_day_;
   constexpr int k = K;
   const auto n = static_cast<int64_t>(values_.size());
-  std::vector<Coefficients> result(static_cast<size_t>(leads + 1),
-                                   Coefficients{});
+  fits_.assign(static_cast<size_t>(fit_count),
+               std::vector<Coefficients>(static_cast<size_t>(leads + 1),
+                                         Coefficients{}));
   for (int64_t h = 1; h <= leads; ++h) {
     const auto& target = residual_[static_cast<size_t>(
         std::min<int64_t>(ceil_div(h, steps_per_day_),
                           static_cast<int64_t>(residual_.size())) -
         1)];
-    const int64_t last_issue = std::min(cutoff, n) - h - 1;
-    const int64_t first_issue = std::max<int64_t>(0, last_issue - window + 1);
-    const int64_t late_from = std::max(first_issue, last_issue - holdout + 1);
-    // Sums over issue steps [from, to); a local per range keeps them in
-    // registers.
-    const auto sums = [&](int64_t from, int64_t to) {
-      NormalEquations<K> range;
-      for (int64_t t = from; t < to; ++t) {
-        const auto ti = static_cast<size_t>(t);
-        const auto target_index = static_cast<size_t>(t + h);
-        const double y = target[target_index];
-        std::array<double, K> x{};
-        x[0] = feature_last_[ti];
-        if constexpr (K > 1) {
-          x[1] = feature_mean_[ti];
-        }
-        if constexpr (K > 2) {
-          x[2] = feature_short_[ti];
-        }
-        if constexpr (K > 3) {
-          x[3] = values_[target_index] - y - level_[ti];  // baseline - level
-        }
-        bool known = !std::isnan(y);
-        for (int f = 0; f < K; ++f) {
-          known = known && !std::isnan(x[f]);
-        }
-        if (known) {
-          range.add(x, y);
+    // The pair of issue step t: features and target; false if unknown.
+    const auto pair = [&](int64_t t, std::array<double, K>& x, double& y) {
+      const auto ti = static_cast<size_t>(t);
+      const auto target_index = static_cast<size_t>(t + h);
+      y = target[target_index];
+      x[0] = feature_last_[ti];
+      if constexpr (K > 1) {
+        x[1] = feature_mean_[ti];
+      }
+      if constexpr (K > 2) {
+        x[2] = feature_short_[ti];
+      }
+      if constexpr (K > 3) {
+        x[3] = values_[target_index] - y - level_[ti];  // baseline - level
+      }
+      bool known = !std::isnan(y);
+      for (int f = 0; f < K; ++f) {
+        known = known && !std::isnan(x[f]);
+      }
+      return known;
+    };
+    // Sums over issue steps [lo, hi), slid forward as the cutoff grows
+    // (each issue is added and removed once, instead of summing every
+    // window anew: the windows of consecutive days overlap in all but one
+    // day).
+    struct Range {
+      NormalEquations<K> sums;
+      int64_t lo = 0;
+      int64_t hi = 0;
+    };
+    const auto slide = [&](Range& range, int64_t lo, int64_t hi) {
+      std::array<double, K> x{};
+      double y = 0;
+      for (int64_t t = range.hi; t < hi; ++t) {
+        if (pair(t, x, y)) {
+          range.sums.add(x, y);
         }
       }
-      return range;
+      range.hi = std::max(range.hi, hi);
+      for (int64_t t = range.lo; t < std::min(lo, range.hi); ++t) {
+        if (pair(t, x, y)) {
+          range.sums.remove(x, y);
+        }
+      }
+      range.lo = std::max(range.lo, lo);
     };
-    const NormalEquations<K> early = sums(first_issue, late_from);
-    const NormalEquations<K> late = sums(late_from, last_issue + 1);
-    NormalEquations<K> both = early;
-    both.add(late);
-    if (both.pairs < steps_per_day_) {
-      continue;  // Too few to fit: no correction at this lead.
-    }
-    auto solution = both.solve(k, options_.ridge);
-    if (!solution) {
-      continue;
-    }
-    double scale = 1;
-    if (holdout > 0 && late.pairs >= steps_per_day_ &&
-        early.pairs >= steps_per_day_) {
-      // The factor s minimising the held-out error of s x (the fit without
-      // the held-out days), clamped to [0, 1].
-      auto held = early.solve(k, options_.ridge);
-      if (!held) {
+    Range early;
+    Range late;
+    for (int64_t c = 0; c < fit_count; ++c) {
+      const int64_t cutoff = c * steps_per_day_;
+      const int64_t last_issue = std::min(cutoff, n) - h - 1;
+      if (last_issue < 0) {
         continue;
       }
-      const std::array<double, K> zero{};
-      const double base = late.sse(zero);
-      // sse(s c) = yy - 2 s (c . xy) + s^2 c'XXc.
-      double cxy = 0;
-      for (int a = 0; a < k; ++a) {
-        cxy += (*held)[a] * late.xy[a];
+      const int64_t first_issue = std::max<int64_t>(0, last_issue - window + 1);
+      const int64_t late_from = std::max(first_issue, last_issue - holdout + 1);
+      slide(early, first_issue, late_from);
+      slide(late, late_from, last_issue + 1);
+      NormalEquations<K> both = early.sums;
+      both.add(late.sums);
+      if (both.pairs < steps_per_day_) {
+        continue;  // Too few to fit: no correction at this lead.
       }
-      const double quad = late.sse(*held) - base + 2 * cxy;
-      scale = quad > 0 ? std::clamp(cxy / quad, 0.0, 1.0) : 0.0;
-    }
-    for (int a = 0; a < k; ++a) {
-      result[static_cast<size_t>(h)][a] = scale * (*solution)[a];
+      auto solution = both.solve(k, options_.ridge);
+      if (!solution) {
+        continue;
+      }
+      double scale = 1;
+      if (holdout > 0 && late.sums.pairs >= steps_per_day_ &&
+          early.sums.pairs >= steps_per_day_) {
+        // The factor s minimising the held-out error of s x (the fit
+        // without the held-out days), clamped to [0, 1].
+        auto held = early.sums.solve(k, options_.ridge);
+        if (!held) {
+          continue;
+        }
+        const std::array<double, K> zero{};
+        const double base = late.sums.sse(zero);
+        // sse(s c) = yy - 2 s (c . xy) + s^2 c'XXc.
+        double cxy = 0;
+        for (int a = 0; a < k; ++a) {
+          cxy += (*held)[a] * late.sums.xy[a];
+        }
+        const double quad = late.sums.sse(*held) - base + 2 * cxy;
+        scale = quad > 0 ? std::clamp(cxy / quad, 0.0, 1.0) : 0.0;
+      }
+      auto& result = fits_[static_cast<size_t>(c)][static_cast<size_t>(h)];
+      for (int a = 0; a < k; ++a) {
+        result[a] = scale * (*solution)[a];
+      }
     }
   }
-  return result;
 }
 
 int64_t EnsembleModel::known_steps(TimePoint now) const {
@@ -376,6 +530,11 @@ int64_t EnsembleModel::known_steps(TimePoint now) const {
 double EnsembleModel::profile(int d, int64_t i) const {
   return lagged_mean(values_, i, steps_per_day_, d, options_.profile_days,
                      options_.day_decay);
+}
+
+double EnsembleModel::naive(int d, int64_t i) const {
+  return lagged_mean(values_, i, steps_per_day_, d, options_.naive_days,
+                     options_.naive_decay);
 }
 
 double EnsembleModel::baseline(int d, int64_t i) const {
@@ -406,20 +565,12 @@ Result<IntensitySeries> EnsembleModel::forecast(TimePoint now,
                     format_utc(now), format_duration(options_.min_history)));
   }
   const int64_t issue = n - 1;  // The last known step.
-  const std::vector<Coefficients>* coefficients = nullptr;
-  if (!fits_.empty()) {
+  const std::vector<double>* weights = nullptr;
+  if (!blend_.empty()) {
     const auto k = std::min<int64_t>(n / steps_per_day_,
-                                     static_cast<int64_t>(fits_.size()) - 1);
-    coefficients = &fits_[static_cast<size_t>(k)];
+                                     static_cast<int64_t>(blend_.size()) - 1);
+    weights = &blend_[static_cast<size_t>(k)];
   }
-  const auto at = [](const std::vector<double>& feature, int64_t index) {
-    const double v = feature[static_cast<size_t>(index)];
-    return std::isnan(v) ? 0.0 : v;
-  };
-  const double last = at(feature_last_, issue);
-  const double mean = at(feature_mean_, issue);
-  const double recent = at(feature_short_, issue);
-  const double level = level_[static_cast<size_t>(issue)];
 
   IntensitySeries series;
   series.zone = zone_;
@@ -435,16 +586,19 @@ Result<IntensitySeries> EnsembleModel::forecast(TimePoint now,
     }
     const int64_t lead = i - issue;
     const auto d = static_cast<int>(ceil_div(lead, steps_per_day_));
-    double v = baseline(d, i);
+    const double base = baseline(d, i);
     std::optional<double> out;
-    if (!std::isnan(v)) {
-      if (coefficients != nullptr) {
-        const auto& c = (*coefficients)[static_cast<size_t>(std::min<int64_t>(
-            lead, static_cast<int64_t>(coefficients->size()) - 1))];
-        const double shape = std::isnan(level) ? 0.0 : v - level;
-        v += c[0] * last + c[1] * mean + c[2] * recent + c[3] * shape;
+    if (!std::isnan(base)) {
+      double v = corrected(issue, lead, base);
+      if (weights != nullptr) {
+        const double w = (*weights)[static_cast<size_t>(
+            std::min<int64_t>(d, static_cast<int64_t>(weights->size())) - 1)];
+        const double seasonal = naive(d, i);
+        if (w < 1 && !std::isnan(seasonal)) {
+          v = w * v + (1 - w) * seasonal;
+        }
       }
-      out = std::max(0.0, v);
+      out = v;
     }
     series.points.push_back({start, start + options_.step, out});
   }

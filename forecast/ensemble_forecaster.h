@@ -19,7 +19,16 @@
 //      lead's coefficients are fitted once more without the last
 //      `holdout_days` of issue times and scored on those; the correction is
 //      scaled by the least-squares factor in [0, 1] the held-out days
-//      support (0 where the fit does not help on them).
+//      support (0 where the fit does not help on them);
+//   5. a blend with seasonal naive (the same hour on the last `naive_days`
+//      days, as HistoryForecaster): per lead day from `blend_from_day`,
+//      the forecast is w x (1-4) + (1 - w) x naive, where w in {0, 0.1, ..,
+//      1} is the weight with the lowest sum of absolute percentage errors
+//      over the targets of the last `blend_days` days (refitted at every
+//      UTC midnight on targets known by then), moved halfway to 0.5 unless
+//      it beats 0.5 by `blend_margin`. Each point's error is at most the
+//      weighted mean of the two components' errors, so the blend is never
+//      worse than both.
 // Only values known at `now` are read: a grid step counts once every point
 // overlapping it has ended at or before `now` (and every earlier step too).
 #pragma once
@@ -63,6 +72,23 @@ struct EnsembleOptions {
   // 14 lost 0.1 point of captured share on average in the 2022 backtest
   // (the longer profile already fixed days 3-4), hence off.
   int holdout_days = 0;
+  // The seasonal-naive component of the blend (HistoryForecaster's
+  // max_days and day_decay) and the days of past targets its weight per
+  // lead day is chosen on; 0 = no blend.
+  int naive_days = 7;
+  double naive_decay = 0.7;
+  int blend_days = 56;
+  // The first lead day blended: on days 1-2 the fitted correction makes
+  // the ensemble much better than naive, and blending them cost 1-2 points
+  // of captured share (3 h jobs, 24 h slack) in the 2022 backtest.
+  int blend_from_day = 3;
+  // The fitted weight is used as it is only when its past percentage error
+  // is lower than equal weights' (0.5) by more than this fraction;
+  // otherwise the weight halfway between the two. A pure fit (0) left GB's
+  // day 4 MAPE worse than naive, and equal weights as the fallback cost
+  // LWA DE and GB 0.5-1 point at days 3-4: the weight that was best over
+  // the last 56 days was not the best over the next ones (EVALUATION.md 5).
+  double blend_margin = 0.1;
   int max_lead_days = 7;  // Leads fitted: up to this many days (longer
                           // leads reuse the last day's coefficients).
   // Less known history than this before `now` is kNotFound.
@@ -74,8 +100,10 @@ struct EnsembleOptions {
 
 // One zone's observations on a regular grid with every derived series
 // precomputed, asked for many forecasts at different `now`s. Immutable after
-// construction; thread-safe. Building costs O(n x (profile_days + fit_days x
-// max_lead_days x steps per day / steps per day)), about 0.1 s for a year.
+// construction; thread-safe. Building costs O(n x max_lead_days x (
+// profile_days + steps per day x (features^2 + 11))) for n steps: the fit
+// slides its window, the blend scores 11 weights per past issue and lead;
+// about 40 ms for a year of hours (BENCHMARKS.md).
 class EnsembleModel {
  public:
   EnsembleModel(const IntensitySeries& observed,
@@ -88,6 +116,10 @@ class EnsembleModel {
   Result<IntensitySeries> forecast(TimePoint now, Duration horizon) const;
 
   const std::string& zone() const { return zone_; }
+
+  // The weight of the ensemble (against seasonal naive) in a forecast made
+  // at `now` for lead day `lead_day` (1 = the first 24 h). Used by tests.
+  double blend_weight(TimePoint now, int lead_day) const;
 
  private:
   static constexpr int kMaxFeatures = 4;
@@ -103,10 +135,18 @@ class EnsembleModel {
   // forecast with lead day `d`; NaN if no earlier day has a value.
   double baseline(int d, int64_t i) const;
   double value(int64_t i) const { return values_[static_cast<size_t>(i)]; }
-  // The per-lead fit over issue steps t with t + lead < `cutoff`.
-  std::vector<Coefficients> fit(int64_t cutoff) const;
+  // The seasonal-naive value of step `i` from days >= `d` before it.
+  double naive(int d, int64_t i) const;
+  // `base` (the baseline of step issue + lead) plus the fitted correction
+  // from the features at step `issue`, at least 0.
+  double corrected(int64_t issue, int64_t lead, double base) const;
+  // blend_[k][d - 1], see below.
+  void fit_blend();
+  // fits_[c] for c < `fit_count`: the per-lead fit over issue steps t
+  // with t + lead < c x steps_per_day_.
+  void fit(int64_t fit_count);
   template <int K>
-  std::vector<Coefficients> fit_with(int64_t cutoff) const;
+  void fit_with(int64_t fit_count);
 
   std::string zone_;
   SignalKind kind_;
@@ -129,6 +169,9 @@ class EnsembleModel {
   // fits_[k]: coefficients per lead (1..max leads) fitted on issue steps
   // whose targets lie before step k x steps_per_day.
   std::vector<std::vector<Coefficients>> fits_;
+  // blend_[k][d - 1]: the ensemble's weight at lead day d in forecasts
+  // whose targets before step k x steps_per_day are known.
+  std::vector<std::vector<double>> blend_;
 };
 
 class EnsembleForecaster final : public ForecastProvider {
