@@ -30,6 +30,15 @@ std::shared_ptr<spdlog::logger> logger() {
   return instance;
 }
 
+std::vector<std::string> token_values(
+    const std::vector<api::HttpToken>& tokens) {
+  std::vector<std::string> values;
+  for (const auto& token : tokens) {
+    values.push_back(token.token);
+  }
+  return values;
+}
+
 // Requests that may change what the scheduler has to do next.
 bool changes_plans(std::string_view line) {
   for (const char* op :
@@ -222,6 +231,8 @@ Status Daemon::start_servers() {
     if (!tokens) {
       return make_error(tokens.error());
     }
+    http_secrets_ = token_values(*tokens);
+    service_->set_secrets(http_secrets_);
     api::HttpServerOptions http_options;
     http_options.listen = options_.http_listen;
     http_options.tokens = std::move(*tokens);
@@ -447,6 +458,10 @@ void Daemon::reload() {
   make_service();
   socket_server_->set_max_connections_per_user(
       app_->config().daemon.max_connections_per_user);
+  if (tokens) {
+    http_secrets_ = token_values(*tokens);
+  }
+  service_->set_secrets(http_secrets_);
   if (tokens) {
     const size_t count = tokens->size();
     // Validated above, so this cannot fail.

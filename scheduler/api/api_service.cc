@@ -86,13 +86,18 @@ void ApiService::count_rejected() { ++request_errors_; }
 
 std::string ApiService::handle(std::string_view text, const Peer& peer,
                                TimePoint now) {
+  // What an error says, with the secrets masked (set_secrets()).
+  auto masked = [this](Error error) {
+    error.message = redact(error.message, secrets_);
+    return error;
+  };
   auto request = parse_request(text, now, options_.limits);
   if (!request) {
     ++request_errors_;
     ++request_errors_by_uid_[peer.uid];
-    logger()->info("request from uid {} rejected: {}", peer.uid,
-                   request.error().message);
-    return error_response(request.error());
+    const Error error = masked(request.error());
+    logger()->info("request from uid {} rejected: {}", peer.uid, error.message);
+    return error_response(error);
   }
   ++requests_by_op_[to_string(request->op)];
   ++requests_by_uid_[peer.uid][to_string(request->op)];
@@ -103,9 +108,10 @@ std::string ApiService::handle(std::string_view text, const Peer& peer,
   if (!result) {
     ++request_errors_;
     ++request_errors_by_uid_[peer.uid];
+    const Error error = masked(result.error());
     logger()->debug("{} from uid {} failed: {}", to_string(request->op),
-                    peer.uid, result.error().message);
-    return error_response(result.error());
+                    peer.uid, error.message);
+    return error_response(error);
   }
   return result_response(*result);
 }

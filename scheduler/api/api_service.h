@@ -69,6 +69,13 @@ class ApiService {
   // timed out), so it shows up in the metrics.
   void count_rejected();
 
+  // Values masked wherever they would appear in an error message or a log
+  // line of this service (the HTTP bearer tokens): a request can carry one
+  // anywhere, e.g. as a job id, and errors quote what they refuse.
+  void set_secrets(std::vector<std::string> secrets) {
+    secrets_ = std::move(secrets);
+  }
+
  private:
   Result<nlohmann::json> submit(const Request& request, const Peer& peer,
                                 TimePoint now);
@@ -88,6 +95,7 @@ class ApiService {
   // The same by peer uid, for non-root metrics.
   std::map<unsigned, std::map<std::string, int64_t>> requests_by_uid_;
   std::map<unsigned, int64_t> request_errors_by_uid_;
+  std::vector<std::string> secrets_;
 };
 
 // Reads up to `max_bytes` of the file at `path` from byte `offset` without

@@ -10,6 +10,7 @@
 
 #include "common/time_format.h"
 #include "tests/daemon/daemon_fakes.h"
+#include "tests/fakes/log_capture.h"
 #include "tests/fakes/test_support.h"
 
 namespace lowcarb::scheduler::api {
@@ -17,6 +18,7 @@ namespace {
 
 using nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const TimePoint kNow = *parse_time("2026-11-23T12:00:00Z");
 const Peer kAlice{1000, 1000, "alice"};
@@ -127,6 +129,26 @@ TEST_F(ApiServiceTest, ABadRequestIdIsRefusedNamingTheField) {
   EXPECT_EQ(ErrorCode::kInvalidArgument, bad.error().code);
   EXPECT_NE(std::string::npos, bad.error().message.find("request_id"));
   EXPECT_TRUE(rig_.scheduler->active_jobs().empty());
+}
+
+// A bearer token sent back inside a request (here as a job id and as an
+// op) is masked in the error the service answers and in its log lines.
+TEST_F(ApiServiceTest, ErrorsAndLogLinesNeverQuoteAConfiguredSecret) {
+  const std::string token = "tok-9f8e7d6c5b4a39281706";
+  service_.set_secrets({token});
+  testing::LogCapture log("api", spdlog::level::debug);
+
+  const std::string missing =
+      service_.handle(json{{"op", "show"}, {"id", token}}.dump(), kAlice, kNow);
+  const std::string refused =
+      service_.handle(json{{"op", token}}.dump(), kAlice, kNow);
+
+  EXPECT_THAT(missing, HasSubstr("error"));
+  EXPECT_THAT(refused, HasSubstr("error"));
+  EXPECT_THAT(missing + refused, Not(HasSubstr(token)));
+  EXPECT_THAT(log.text(), HasSubstr("failed"));
+  EXPECT_THAT(log.text(), HasSubstr("rejected"));
+  EXPECT_THAT(log.text(), Not(HasSubstr(token)));
 }
 
 TEST_F(ApiServiceTest, ListReturnsTheNewestLimitJobs) {

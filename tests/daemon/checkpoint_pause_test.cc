@@ -25,11 +25,6 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 constexpr auto kWait = std::chrono::seconds(30);
 
-std::chrono::sys_seconds real_now() {
-  return std::chrono::floor<std::chrono::seconds>(
-      std::chrono::system_clock::now());
-}
-
 // One daemon with its own state dir and socket; local jobs pause by
 // checkpoint with a `grace_s` grace period.
 class Instance {
@@ -91,13 +86,9 @@ daemon:
     EXPECT_TRUE(answer.has_value()) << answer.error().message;
     return answer ? *answer : json();
   }
-  std::string state_of(const std::string& id) {
-    auto job = daemon_->call({{"op", "show"}, {"id", id}});
-    return job && job->contains("state") ? (*job)["state"].get<std::string>()
-                                         : std::string();
-  }
+  std::string state_of(const std::string& id) { return daemon_->state_of(id); }
   bool reaches(const std::string& id, const std::string& state) {
-    return wait_until([&] { return state_of(id) == state; }, kWait);
+    return daemon_->reaches(id, state, kWait);
   }
   // Submits `script` (sh) to FR, where it starts at once, and waits until
   // it wrote started.txt.

@@ -30,11 +30,6 @@ constexpr int kJobs = 50;
 constexpr int kKills = 20;
 constexpr double kSpeed = 1200;  // 20 scheduled minutes per real second.
 
-std::chrono::sys_seconds real_now() {
-  return std::chrono::floor<std::chrono::seconds>(
-      std::chrono::system_clock::now());
-}
-
 std::string job_name(int i) { return fmt::format("job-{}", i); }
 
 TEST(DaemonCrashTest, EveryJobEndsExactlyOnceAcrossTwentyKills) {

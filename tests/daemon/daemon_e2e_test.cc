@@ -37,13 +37,6 @@ using ::testing::Not;
 constexpr double kSpeed = 3600;  // One scheduled hour per real second.
 constexpr auto kWait = std::chrono::seconds(30);
 
-std::chrono::sys_seconds real_now() {
-  // The daemon's clock starts at the real time; tests only read it to
-  // build forecast files around it.
-  return std::chrono::floor<std::chrono::seconds>(
-      std::chrono::system_clock::now());
-}
-
 class DaemonE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -137,12 +130,7 @@ daemon:
   }
 
   bool reaches(const std::string& id, const std::string& state) {
-    return wait_until(
-        [&] {
-          auto job = daemon_->call({{"op", "show"}, {"id", id}});
-          return job && (*job)["state"] == state;
-        },
-        kWait);
+    return daemon_->reaches(id, state, kWait);
   }
 
   // The error a raw request line gets; the connection is new each time.

@@ -29,11 +29,6 @@ using namespace std::chrono_literals;
 
 constexpr char kForecastPath[] = "/v3/carbon-intensity/forecast";
 
-std::chrono::sys_seconds real_now() {
-  return std::chrono::floor<std::chrono::seconds>(
-      std::chrono::system_clock::now());
-}
-
 class DaemonForecastTest : public ::testing::Test {
  protected:
   void SetUp() override {

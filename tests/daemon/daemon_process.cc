@@ -155,8 +155,18 @@ Result<nlohmann::json> DaemonProcess::call(
 
 std::string DaemonProcess::log() const { return read_all(launch_.log_path); }
 
-CliRun run_lowcarb(const std::vector<std::string>& args,
-                   const std::map<std::string, std::string>& env) {
+std::string DaemonProcess::state_of(const std::string& job_id) const {
+  auto job = call({{"op", "show"}, {"id", job_id}});
+  return job && job->contains("state") ? (*job)["state"].get<std::string>()
+                                       : std::string();
+}
+
+bool DaemonProcess::reaches(const std::string& job_id, const std::string& state,
+                            std::chrono::milliseconds timeout) const {
+  return wait_until([&] { return state_of(job_id) == state; }, timeout);
+}
+
+CliRun capture_child(const std::function<void()>& in_child) {
   int out_pipe[2];
   int err_pipe[2];
   CliRun run;
@@ -169,22 +179,11 @@ CliRun run_lowcarb(const std::vector<std::string>& args,
     ::dup2(err_pipe[1], STDERR_FILENO);
     ::close(out_pipe[0]);
     ::close(err_pipe[0]);
-    for (const auto& [key, value] : env) {
-      ::setenv(key.c_str(), value.c_str(), 1);
-    }
-    std::vector<std::string> all = {LOWCARB_BINARY};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) {
-      argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
+    in_child();
     ::_exit(127);
   }
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
-  // Small outputs: read stdout fully, then stderr.
   run.out = read_fd(out_pipe[0]);
   run.err = read_fd(err_pipe[0]);
   ::close(out_pipe[0]);
@@ -193,6 +192,33 @@ CliRun run_lowcarb(const std::vector<std::string>& args,
   ::waitpid(pid, &status, 0);
   run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return run;
+}
+
+std::vector<char*> exec_argv(std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (auto& a : args) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
+  return argv;
+}
+
+CliRun run_lowcarb(const std::vector<std::string>& args,
+                   const std::map<std::string, std::string>& env) {
+  std::vector<std::string> all = {LOWCARB_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  return capture_child([&] {
+    for (const auto& [key, value] : env) {
+      ::setenv(key.c_str(), value.c_str(), 1);
+    }
+    auto argv = exec_argv(all);
+    ::execv(argv[0], argv.data());
+  });
+}
+
+std::chrono::sys_seconds real_now() {
+  return std::chrono::floor<std::chrono::seconds>(
+      std::chrono::system_clock::now());
 }
 
 std::string intensity_csv(

@@ -49,6 +49,11 @@ class DaemonProcess {
   // One request over a fresh connection.
   Result<nlohmann::json> call(const nlohmann::json& request) const;
   std::string log() const;
+  // The job's state as `show` gives it ("" when the daemon does not answer).
+  std::string state_of(const std::string& job_id) const;
+  // Polls `show` until the job is in `state`, for up to `timeout`.
+  bool reaches(const std::string& job_id, const std::string& state,
+               std::chrono::milliseconds timeout) const;
 
   const DaemonLaunch& launch() const { return launch_; }
 
@@ -65,6 +70,18 @@ struct CliRun {
 };
 CliRun run_lowcarb(const std::vector<std::string>& args,
                    const std::map<std::string, std::string>& env = {});
+
+// Forks; the child's stdout and stderr go to pipes and `in_child` runs there
+// (it must exec or _exit). The parent reads both outputs (stdout first:
+// small outputs only) and reaps the child; status -1 unless it exited.
+CliRun capture_child(const std::function<void()>& in_child);
+
+// `args` as an execv() argument vector (pointers into `args`).
+std::vector<char*> exec_argv(std::vector<std::string>& args);
+
+// The current time to the second: the daemons under test run on the real
+// clock (scaled from it), so forecast files are written around it.
+std::chrono::sys_seconds real_now();
 
 // Polls `done` every 50 ms until it holds or `timeout` passes.
 bool wait_until(const std::function<bool()>& done,

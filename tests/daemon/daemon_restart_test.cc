@@ -29,11 +29,6 @@ namespace {
 using nlohmann::json;
 constexpr auto kWait = std::chrono::seconds(60);
 
-std::chrono::sys_seconds real_now() {
-  return std::chrono::floor<std::chrono::seconds>(
-      std::chrono::system_clock::now());
-}
-
 // One daemon with its own state dir and socket (several tests and other
 // developers' daemons run on this host at once).
 class Instance {
@@ -101,12 +96,7 @@ daemon:
     return answer ? *answer : json();
   }
   bool reaches(const std::string& id, const std::string& state) {
-    return wait_until(
-        [&] {
-          auto job = daemon_->call({{"op", "show"}, {"id", id}});
-          return job && (*job)["state"] == state;
-        },
-        kWait);
+    return daemon_->reaches(id, state, kWait);
   }
   // The job's ledger rows, read from the state database.
   std::vector<scheduler::LedgerRecord> ledger(const std::string& id) {

@@ -45,11 +45,6 @@ using ::testing::Not;
 constexpr auto kWait = std::chrono::seconds(30);
 constexpr char kDaemonSecret[] = "daemon-secret-emaps-token-77c1";
 
-std::chrono::sys_seconds real_now() {
-  return std::chrono::floor<std::chrono::seconds>(
-      std::chrono::system_clock::now());
-}
-
 mode_t mode_of(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;

@@ -30,11 +30,6 @@ using ::testing::Not;
 constexpr const char* kToken = "dashboard-test-token";
 constexpr const char* kChromium = "/usr/bin/chromium";
 
-std::chrono::sys_seconds real_now() {
-  return std::chrono::floor<std::chrono::seconds>(
-      std::chrono::system_clock::now());
-}
-
 // Runs headless Chromium on `url` with `args` ("--dump-dom",
 // "--screenshot=..."); returns its stdout. Chromium's stderr goes to `log`.
 std::string chromium(const std::string& profile_dir, const std::string& url,
@@ -127,12 +122,7 @@ daemon:
   }
 
   bool reaches(const std::string& id, const std::string& state) {
-    return wait_until(
-        [&] {
-          auto job = daemon_->call({{"op", "show"}, {"id", id}});
-          return job && (*job)["state"] == state;
-        },
-        std::chrono::seconds(90));
+    return daemon_->reaches(id, state, std::chrono::seconds(90));
   }
 
   ScopedTempDir dir_;

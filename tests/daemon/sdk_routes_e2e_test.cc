@@ -33,11 +33,6 @@ using ::testing::HasSubstr;
 
 constexpr const char* kToken = "sdk-routes-test-token";
 
-std::chrono::sys_seconds real_now() {
-  return std::chrono::floor<std::chrono::seconds>(
-      std::chrono::system_clock::now());
-}
-
 class SdkRoutesE2eTest : public ::testing::Test {
  protected:
   // Starts the daemon with `csv` as its one file provider and `zones`

@@ -58,11 +58,6 @@ std::string cluster_script() {
   return std::string(LOWCARB_SOURCE_DIR) + "/scripts/slurm-cluster";
 }
 
-std::chrono::sys_seconds real_now() {
-  return std::chrono::floor<std::chrono::seconds>(
-      std::chrono::system_clock::now());
-}
-
 class SlurmDaemonTest : public ::testing::Test {
  protected:
   void SetUp() override {

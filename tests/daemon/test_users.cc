@@ -41,16 +41,6 @@ bool drop_to(const TestUser& user) {
          ::setgid(user.gid) == 0 && ::setuid(user.uid) == 0;
 }
 
-std::string read_all(int fd) {
-  std::string out;
-  char buffer[4096];
-  ssize_t n = 0;
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) {
-    out.append(buffer, static_cast<size_t>(n));
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<TestUser> ensure_test_user(const std::string& name) {
@@ -99,12 +89,6 @@ int run_as_user(const TestUser& user, const std::function<int()>& body) {
 CliRun run_lowcarb_as(const TestUser& user, const std::string& cwd,
                       const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env) {
-  int out_pipe[2];
-  int err_pipe[2];
-  CliRun run;
-  if (::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0) {
-    return run;
-  }
   std::vector<std::string> all = {LOWCARB_BINARY};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<std::string> env_strings;
@@ -114,38 +98,14 @@ CliRun run_lowcarb_as(const TestUser& user, const std::string& cwd,
   if (env.count("PATH") == 0) {
     env_strings.push_back("PATH=/usr/bin:/bin");
   }
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out_pipe[1], STDOUT_FILENO);
-    ::dup2(err_pipe[1], STDERR_FILENO);
-    ::close(out_pipe[0]);
-    ::close(err_pipe[0]);
+  return capture_child([&] {
     if (!drop_to(user) || ::chdir(cwd.c_str()) != 0) {
       ::_exit(98);
     }
-    std::vector<char*> argv;
-    for (auto& a : all) {
-      argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    std::vector<char*> envp;
-    for (auto& e : env_strings) {
-      envp.push_back(e.data());
-    }
-    envp.push_back(nullptr);
+    auto argv = exec_argv(all);
+    auto envp = exec_argv(env_strings);
     ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
-  run.out = read_all(out_pipe[0]);
-  run.err = read_all(err_pipe[0]);
-  ::close(out_pipe[0]);
-  ::close(err_pipe[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  });
 }
 
 }  // namespace lowcarb::testing

@@ -26,11 +26,6 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 using Seconds = std::chrono::duration<double>;
 
-std::chrono::sys_seconds real_now() {
-  return std::chrono::floor<std::chrono::seconds>(
-      std::chrono::system_clock::now());
-}
-
 class WaitAndRunE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Captures what one component's logger writes during a test ("%l %v": the
-// level, then the message), at info and above.
+// level, then the message), at info and above unless told otherwise.
 #pragma once
 
 #include <algorithm>
@@ -16,13 +16,14 @@ namespace lowcarb::testing {
 
 class LogCapture {
  public:
-  explicit LogCapture(const std::string& component)
+  explicit LogCapture(const std::string& component,
+                      spdlog::level::level_enum level = spdlog::level::info)
       : logger_(get_logger(component)),
         sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_)) {
     sink_->set_pattern("%l %v");
     logger_->sinks().push_back(sink_);
     previous_level_ = logger_->level();
-    logger_->set_level(spdlog::level::info);
+    logger_->set_level(level);
   }
   ~LogCapture() {
     auto& sinks = logger_->sinks();
