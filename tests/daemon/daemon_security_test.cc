@@ -463,6 +463,10 @@ TEST_F(DaemonSecurityTest, HttpTokensActAsTheirUsers) {
   // A token in the URL (query and path) of a refused request.
   HttpAnswer leaked = http_request(
       port, "GET", "/jobs/" + token_b + "?token=" + token_a + "&x=1", "");
+  // An authenticated request with a token as the job id: the error names
+  // the job it did not find, masked.
+  HttpAnswer token_as_id =
+      http_request(port, "GET", "/jobs/" + token_a, token_a);
 
   EXPECT_EQ(std::to_string(alice_.uid) + "\n",
             read_file(shared_ + "/http-whoami"));
@@ -474,6 +478,8 @@ TEST_F(DaemonSecurityTest, HttpTokensActAsTheirUsers) {
               HasSubstr("lowcarb_api_requests_total{op=\"submit\"} 1"));
   EXPECT_THAT(bob_metrics.body, Not(HasSubstr("op=\"submit\"")));
   EXPECT_EQ(401, leaked.status);
+  EXPECT_EQ(404, token_as_id.status);
+  EXPECT_THAT(token_as_id.body, Not(HasSubstr(token_a)));
   const std::string log = daemon_->log();
   EXPECT_THAT(log, HasSubstr("refused GET"));
   EXPECT_THAT(log, Not(HasSubstr(token_a)));
@@ -525,6 +531,9 @@ TEST_F(DaemonSecurityTest, SighupRotatesHttpTokensAndKeepsThemOnABadFile) {
       http_request(port, "GET", "/jobs", old_token).status;
   const int new_after_rotation =
       http_request(port, "GET", "/jobs", new_token).status;
+  // The reloaded service masks the new token too.
+  HttpAnswer new_as_id =
+      http_request(port, "GET", "/jobs/" + new_token, new_token);
 
   // A token file others may read is refused at reload as at start: the
   // running tokens stay.
@@ -541,6 +550,8 @@ TEST_F(DaemonSecurityTest, SighupRotatesHttpTokensAndKeepsThemOnABadFile) {
 
   EXPECT_EQ(401, old_after_rotation);
   EXPECT_EQ(200, new_after_rotation);
+  EXPECT_EQ(404, new_as_id.status);
+  EXPECT_THAT(new_as_id.body, Not(HasSubstr(new_token)));
   EXPECT_TRUE(refused) << daemon_->log();
   EXPECT_EQ(200, http_request(port, "GET", "/jobs", new_token).status);
   EXPECT_EQ(
