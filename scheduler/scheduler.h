@@ -104,6 +104,10 @@ class Scheduler {
   TimePoint next_event_by_scan(TimePoint now, bool include_polls) const;
   // The active jobs tick(now) acts on between re-plans (the others wait
   // for a later start), in id order: from the index, O(due + running).
+  // Queued jobs of a capacity zone that are due but wait for a slot (the
+  // slot tail) are named only as many as the zone has free slots, earliest
+  // (deadline, id) first: in an overloaded zone the tail is most of the
+  // queue, and it can only wait (issue 13).
   std::vector<std::string> due_jobs(TimePoint now) const;
   // The same by a walk over every active job (reference for tests).
   std::vector<std::string> due_jobs_by_scan(TimePoint now) const;
@@ -207,6 +211,19 @@ class Scheduler {
   void unindex(const std::string& id);
   // Whether tick() between re-plans leaves `job` alone at `now`.
   bool waiting_at(const Job& job, TimePoint now) const;
+  // A queued job that, once due, can start only when its capacity zone has
+  // a free slot (no backend handle, not held, planned, zone with slots).
+  bool waits_for_capacity(const Job& job) const;
+  // Moves the woken jobs (wake <= `now`) that wait for capacity from
+  // `wakes_` to their zone's slot tail `tails_`, so later ticks do not walk
+  // them. Amortised O(log n) per job.
+  void park_woken(TimePoint now);
+  // Whether the re-plan round re-plans `job` on its own (make_plan()).
+  // A run-now job with a plan is never re-planned: its decision does not
+  // depend on the forecast, and in a full zone it only waits for a slot.
+  bool replanned_each_round(const Job& job) const;
+  // Starts the heads of the slot tails while their zones have free slots.
+  void start_from_tails(TimePoint now);
   // True when some zone of an active job is due for a forecast refresh.
   bool refresh_due(TimePoint now) const;
 
@@ -271,7 +288,14 @@ class Scheduler {
     bool polled = false;
     std::vector<std::string> zones;
     std::optional<std::string> slot_zone;  // Its zone while it holds a slot.
+    // Its zone while waits_for_capacity(); with `parked`, the entry is in
+    // tails_[*tail_zone] at (deadline, id) instead of in wakes_.
+    std::optional<std::string> tail_zone;
+    TimePoint deadline;
+    bool parked = false;
+    bool round_replan = false;  // In round_replans_.
   };
+  void unplace_wake(const IndexEntry& entry, const std::string& id);
   std::map<std::string, IndexEntry> index_;
   std::multiset<std::pair<TimePoint, std::string>> events_;
   std::multiset<std::pair<TimePoint, std::string>> wakes_;
@@ -283,6 +307,10 @@ class Scheduler {
   // Slot-holding jobs per zone (IndexEntry::slot_zone), so has_free_slot()
   // does not walk every job of an overloaded queue for every due job.
   std::map<std::string, int> slots_taken_;
+  // Per capacity zone, the due jobs waiting for a slot, by (deadline, id).
+  std::map<std::string, std::set<std::pair<TimePoint, std::string>>> tails_;
+  // Jobs the re-plan round re-plans one by one (replanned_each_round()).
+  std::set<std::string> round_replans_;
 };
 
 }  // namespace lowcarb::scheduler

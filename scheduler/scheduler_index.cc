@@ -16,6 +16,58 @@ bool Scheduler::waiting_at(const Job& job, TimePoint now) const {
                        (now < latest_safe_start(job) || queue_planned(job))));
 }
 
+bool Scheduler::waits_for_capacity(const Job& job) const {
+  return job.state == JobState::kQueued && !job.handle && !job.held &&
+         job.plan && capacity_of(job.zone) > 0;
+}
+
+bool Scheduler::replanned_each_round(const Job& job) const {
+  return !job.held &&
+         (job.state == JobState::kQueued || job.state == JobState::kPaused) &&
+         !queue_planned(job) &&
+         !(job.plan && policy_of(job.spec) == Policy::kRunNow);
+}
+
+namespace {
+
+// Where an entry's wake is kept: in wakes_, or parked in its zone's tail.
+template <typename Entry, typename Wakes, typename Tails>
+void place_wake(const Entry& entry, const std::string& id, Wakes& wakes,
+                Tails& tails) {
+  if (entry.parked) {
+    tails[*entry.tail_zone].insert({entry.deadline, id});
+  } else if (entry.wake) {
+    wakes.insert({*entry.wake, id});
+  }
+}
+
+}  // namespace
+
+void Scheduler::unplace_wake(const IndexEntry& entry, const std::string& id) {
+  if (entry.parked) {
+    auto tail = tails_.find(*entry.tail_zone);
+    tail->second.erase({entry.deadline, id});
+    if (tail->second.empty()) {
+      tails_.erase(tail);
+    }
+  } else if (entry.wake) {
+    wakes_.erase(wakes_.find({*entry.wake, id}));
+  }
+}
+
+void Scheduler::park_woken(TimePoint now) {
+  for (auto it = wakes_.begin(); it != wakes_.end() && it->first <= now;) {
+    IndexEntry& entry = index_.at(it->second);
+    if (!entry.tail_zone) {
+      ++it;
+      continue;
+    }
+    entry.parked = true;
+    tails_[*entry.tail_zone].insert({entry.deadline, it->second});
+    it = wakes_.erase(it);
+  }
+}
+
 void Scheduler::unindex(const std::string& id) {
   auto it = index_.find(id);
   if (it == index_.end()) {
@@ -25,8 +77,9 @@ void Scheduler::unindex(const std::string& id) {
   for (const auto& t : entry.events) {
     events_.erase(events_.find({t, id}));
   }
-  if (entry.wake) {
-    wakes_.erase(wakes_.find({*entry.wake, id}));
+  unplace_wake(entry, id);
+  if (entry.round_replan) {
+    round_replans_.erase(id);
   }
   visit_.erase(id);
   urgent_.erase(id);
@@ -88,14 +141,26 @@ void Scheduler::reindex(const std::string& id) {
   if (holds_slot(job)) {
     entry.slot_zone = job.zone;
   }
+  if (entry.wake && waits_for_capacity(job)) {
+    entry.tail_zone = job.zone;
+    entry.deadline = job.spec.deadline;
+  }
+  entry.round_replan = replanned_each_round(job);
   // Most re-indexings change nothing (a re-plan to the same decision, a
   // step of a waiting job): leave the sets alone then. A job's spec, and so
   // its zones, does not change while it is active.
   if (auto old = index_.find(id); old != index_.end()) {
     IndexEntry& was = old->second;
+    // A parked job stays in its tail while its wake does not move.
+    entry.parked = was.parked && was.wake == entry.wake &&
+                   was.tail_zone == entry.tail_zone &&
+                   was.deadline == entry.deadline;
     if (was.events == entry.events && was.wake == entry.wake &&
         was.visit == entry.visit && was.urgent == entry.urgent &&
-        was.polled == entry.polled && was.slot_zone == entry.slot_zone) {
+        was.polled == entry.polled && was.slot_zone == entry.slot_zone &&
+        was.tail_zone == entry.tail_zone && was.parked == entry.parked &&
+        was.deadline == entry.deadline &&
+        was.round_replan == entry.round_replan) {
       return;
     }
     // Otherwise only what changed is moved (a re-plan of 100,000 jobs
@@ -117,13 +182,10 @@ void Scheduler::reindex(const std::string& id) {
         events_.insert({t, id});
       }
     }
-    if (was.wake != entry.wake) {
-      if (was.wake) {
-        wakes_.erase(wakes_.find({*was.wake, id}));
-      }
-      if (entry.wake) {
-        wakes_.insert({*entry.wake, id});
-      }
+    if (was.wake != entry.wake || was.parked != entry.parked ||
+        was.tail_zone != entry.tail_zone || was.deadline != entry.deadline) {
+      unplace_wake(was, id);
+      place_wake(entry, id, wakes_, tails_);
     }
     auto update = [&](std::set<std::string>& set, bool was_in, bool is_in) {
       if (was_in && !is_in) {
@@ -135,6 +197,7 @@ void Scheduler::reindex(const std::string& id) {
     update(visit_, was.visit, entry.visit);
     update(urgent_, was.urgent, entry.urgent);
     update(polled_, was.polled, entry.polled);
+    update(round_replans_, was.round_replan, entry.round_replan);
     if (was.slot_zone != entry.slot_zone) {
       if (was.slot_zone && --slots_taken_[*was.slot_zone] <= 0) {
         slots_taken_.erase(*was.slot_zone);
@@ -152,8 +215,9 @@ void Scheduler::reindex(const std::string& id) {
   for (const auto& t : entry.events) {
     events_.insert({t, id});
   }
-  if (entry.wake) {
-    wakes_.insert({*entry.wake, id});
+  place_wake(entry, id, wakes_, tails_);
+  if (entry.round_replan) {
+    round_replans_.insert(id);
   }
   if (entry.visit) {
     visit_.insert(id);
@@ -185,15 +249,64 @@ bool Scheduler::refresh_due(TimePoint now) const {
   return false;
 }
 
+namespace {
+
+// Of the due jobs waiting for capacity, by zone: the first `free` of each
+// zone by (deadline, id), as tick() would start them (earliest deadline
+// first); the others could only wait.
+using TailCandidates =
+    std::map<std::string, std::vector<std::pair<TimePoint, std::string>>>;
+
+template <typename FreeSlots>
+void add_tail_heads(TailCandidates& candidates, FreeSlots free_slots,
+                    std::vector<std::string>& ids) {
+  for (auto& [zone, list] : candidates) {
+    const int free = free_slots(zone);
+    if (free <= 0) {
+      continue;
+    }
+    const auto n = std::min(list.size(), static_cast<size_t>(free));
+    std::partial_sort(list.begin(), list.begin() + static_cast<long>(n),
+                      list.end());
+    for (size_t i = 0; i < n; ++i) {
+      ids.push_back(list[i].second);
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<std::string> Scheduler::due_jobs(TimePoint now) const {
   std::vector<std::string> ids(visit_.begin(), visit_.end());
   const size_t visited = ids.size();
+  TailCandidates candidates;
   for (const auto& [t, id] : wakes_) {
     if (t > now) {
       break;
     }
-    ids.push_back(id);
+    const IndexEntry& entry = index_.at(id);
+    if (entry.tail_zone) {
+      candidates[*entry.tail_zone].push_back({entry.deadline, id});
+    } else {
+      ids.push_back(id);
+    }
   }
+  // A parked job's wake has passed: it is due whenever its zone has a slot.
+  for (const auto& [zone, tail] : tails_) {
+    const int free = capacity_of(zone) - slots_taken(zone);
+    auto& list = candidates[zone];
+    int taken = 0;
+    for (auto it = tail.begin(); it != tail.end() && taken < free;
+         ++it, ++taken) {
+      list.push_back(*it);
+    }
+  }
+  add_tail_heads(
+      candidates,
+      [this](const std::string& zone) {
+        return capacity_of(zone) - slots_taken(zone);
+      },
+      ids);
   // tick() acts in id order (as over active_): the woken ones are merged in.
   std::sort(ids.begin() + static_cast<long>(visited), ids.end());
   std::inplace_merge(ids.begin(), ids.begin() + static_cast<long>(visited),
@@ -203,11 +316,24 @@ std::vector<std::string> Scheduler::due_jobs(TimePoint now) const {
 
 std::vector<std::string> Scheduler::due_jobs_by_scan(TimePoint now) const {
   std::vector<std::string> ids;
+  TailCandidates candidates;
   for (const auto& [id, job] : active_) {
-    if (!waiting_at(job, now)) {
+    if (waiting_at(job, now)) {
+      continue;
+    }
+    if (waits_for_capacity(job)) {
+      candidates[job.zone].push_back({job.spec.deadline, id});
+    } else {
       ids.push_back(id);
     }
   }
+  add_tail_heads(
+      candidates,
+      [this](const std::string& zone) {
+        return capacity_of(zone) - slots_taken_by_scan(zone);
+      },
+      ids);
+  std::sort(ids.begin(), ids.end());
   return ids;
 }
 
