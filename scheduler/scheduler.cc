@@ -102,11 +102,9 @@ void Scheduler::fetch_forecast(const std::string& zone, TimePoint now) {
   // Far enough ahead for every job that may run in the zone (a job due in
   // 70 h needs 70 h), in whole hours so repeated asks match a cache entry.
   Duration horizon = options_.horizon;
-  for (const auto& [id, job] : active_) {
-    const auto zones = zones_of(job.spec);
-    if (std::find(zones.begin(), zones.end(), zone) != zones.end()) {
-      horizon = std::max(horizon, job.spec.deadline - now);
-    }
+  // The latest deadline from the index, not a walk over every job.
+  if (auto it = zone_deadlines_.find(zone); it != zone_deadlines_.end()) {
+    horizon = std::max(horizon, *it->second.rbegin() - now);
   }
   // No provider forecasts further than a week; asking more only costs.
   horizon = std::min<Duration>(
@@ -133,13 +131,12 @@ void Scheduler::refresh_forecasts(TimePoint now, bool force) {
   if (!force && !refresh_due(now)) {
     return;  // Nothing to fetch: skip the walk over every job.
   }
+  // The zones of the active jobs, from the index (a walk over every job
+  // was most of an overloaded simulation's time).
   std::vector<std::string> zones;
-  for (const auto& [id, job] : active_) {
-    for (const auto& zone : zones_of(job.spec)) {
-      if (std::find(zones.begin(), zones.end(), zone) == zones.end()) {
-        zones.push_back(zone);
-      }
-    }
+  zones.reserve(zone_refs_.size());
+  for (const auto& [zone, count] : zone_refs_) {
+    zones.push_back(zone);
   }
   for (const auto& zone : zones) {
     auto it = zone_forecasts_.find(zone);

@@ -120,6 +120,9 @@ class Scheduler {
   // The job, if the requester may see it.
   Result<Job> job(const std::string& job_id, const Requester& who);
   const std::map<std::string, Job>& active_jobs() const { return active_; }
+  // The ids of `zone`'s active jobs its queue planning must see (all but
+  // the parked run-now and per-job jobs of its slot tail), from the index.
+  std::vector<std::string> zone_members(const std::string& zone) const;
   // Orders job ids newest (highest number) first: numeric ids by length,
   // then by text.
   struct NewestFirst {
@@ -287,6 +290,7 @@ class Scheduler {
     bool urgent = false;
     bool polled = false;
     std::vector<std::string> zones;
+    TimePoint spec_deadline;  // With `zones`: in zone_deadlines_.
     std::optional<std::string> slot_zone;  // Its zone while it holds a slot.
     // Its zone while waits_for_capacity(); with `parked`, the entry is in
     // tails_[*tail_zone] at (deadline, id) instead of in wakes_.
@@ -294,6 +298,11 @@ class Scheduler {
     TimePoint deadline;
     bool parked = false;
     bool round_replan = false;  // In round_replans_.
+    bool queue_planned = false;
+    // Its zone while the zone's queue planning must see it (in
+    // zone_members_): every job but a parked one planned on its own, whose
+    // stale plan takes no slot while it waits.
+    std::optional<std::string> member_zone;
   };
   void unplace_wake(const IndexEntry& entry, const std::string& id);
   std::map<std::string, IndexEntry> index_;
@@ -304,6 +313,8 @@ class Scheduler {
   std::set<std::string> polled_;
   std::set<std::string, NewestFirst> newest_;
   std::map<std::string, int> zone_refs_;  // Active jobs per zone.
+  // Deadlines of the active jobs per zone (fetch_forecast()'s horizon).
+  std::map<std::string, std::multiset<TimePoint>> zone_deadlines_;
   // Slot-holding jobs per zone (IndexEntry::slot_zone), so has_free_slot()
   // does not walk every job of an overloaded queue for every due job.
   std::map<std::string, int> slots_taken_;
@@ -311,6 +322,10 @@ class Scheduler {
   std::map<std::string, std::set<std::pair<TimePoint, std::string>>> tails_;
   // Jobs the re-plan round re-plans one by one (replanned_each_round()).
   std::set<std::string> round_replans_;
+  // Per zone, the jobs with a member_zone: what collect_queue() walks.
+  std::map<std::string, std::set<std::string>> zone_members_;
+  void set_member_zone(IndexEntry& entry, const std::string& id,
+                       std::optional<std::string> zone);
 };
 
 }  // namespace lowcarb::scheduler

@@ -30,6 +30,14 @@ bool Scheduler::replanned_each_round(const Job& job) const {
 
 namespace {
 
+template <typename Entry>
+std::optional<std::string> member_zone_of(const Job& job, const Entry& entry) {
+  if (entry.parked && !entry.queue_planned) {
+    return std::nullopt;
+  }
+  return job.zone;
+}
+
 // Where an entry's wake is kept: in wakes_, or parked in its zone's tail.
 template <typename Entry, typename Wakes, typename Tails>
 void place_wake(const Entry& entry, const std::string& id, Wakes& wakes,
@@ -55,6 +63,33 @@ void Scheduler::unplace_wake(const IndexEntry& entry, const std::string& id) {
   }
 }
 
+void Scheduler::set_member_zone(IndexEntry& entry, const std::string& id,
+                                std::optional<std::string> zone) {
+  if (entry.member_zone == zone) {
+    return;
+  }
+  if (entry.member_zone) {
+    auto members = zone_members_.find(*entry.member_zone);
+    members->second.erase(id);
+    if (members->second.empty()) {
+      zone_members_.erase(members);
+    }
+  }
+  if (zone) {
+    zone_members_[*zone].insert(id);
+  }
+  entry.member_zone = std::move(zone);
+}
+
+std::vector<std::string> Scheduler::zone_members(
+    const std::string& zone) const {
+  auto it = zone_members_.find(zone);
+  if (it == zone_members_.end()) {
+    return {};
+  }
+  return {it->second.begin(), it->second.end()};
+}
+
 void Scheduler::park_woken(TimePoint now) {
   for (auto it = wakes_.begin(); it != wakes_.end() && it->first <= now;) {
     IndexEntry& entry = index_.at(it->second);
@@ -64,6 +99,9 @@ void Scheduler::park_woken(TimePoint now) {
     }
     entry.parked = true;
     tails_[*entry.tail_zone].insert({entry.deadline, it->second});
+    if (!entry.queue_planned) {
+      set_member_zone(entry, it->second, std::nullopt);
+    }
     it = wakes_.erase(it);
   }
 }
@@ -81,6 +119,7 @@ void Scheduler::unindex(const std::string& id) {
   if (entry.round_replan) {
     round_replans_.erase(id);
   }
+  set_member_zone(it->second, id, std::nullopt);
   visit_.erase(id);
   urgent_.erase(id);
   polled_.erase(id);
@@ -88,6 +127,11 @@ void Scheduler::unindex(const std::string& id) {
   for (const auto& zone : entry.zones) {
     if (--zone_refs_[zone] <= 0) {
       zone_refs_.erase(zone);
+    }
+    auto deadlines = zone_deadlines_.find(zone);
+    deadlines->second.erase(deadlines->second.find(entry.spec_deadline));
+    if (deadlines->second.empty()) {
+      zone_deadlines_.erase(deadlines);
     }
   }
   if (entry.slot_zone) {
@@ -146,6 +190,7 @@ void Scheduler::reindex(const std::string& id) {
     entry.deadline = job.spec.deadline;
   }
   entry.round_replan = replanned_each_round(job);
+  entry.queue_planned = queue_planned(job);
   // Most re-indexings change nothing (a re-plan to the same decision, a
   // step of a waiting job): leave the sets alone then. A job's spec, and so
   // its zones, does not change while it is active.
@@ -160,7 +205,9 @@ void Scheduler::reindex(const std::string& id) {
         was.polled == entry.polled && was.slot_zone == entry.slot_zone &&
         was.tail_zone == entry.tail_zone && was.parked == entry.parked &&
         was.deadline == entry.deadline &&
-        was.round_replan == entry.round_replan) {
+        was.round_replan == entry.round_replan &&
+        was.queue_planned == entry.queue_planned &&
+        was.member_zone == member_zone_of(job, entry)) {
       return;
     }
     // Otherwise only what changed is moved (a re-plan of 100,000 jobs
@@ -207,10 +254,15 @@ void Scheduler::reindex(const std::string& id) {
       }
     }
     entry.zones = std::move(was.zones);
+    entry.spec_deadline = was.spec_deadline;
+    auto member = member_zone_of(job, entry);
+    entry.member_zone = was.member_zone;
     was = std::move(entry);
+    set_member_zone(was, id, std::move(member));
     return;
   }
   entry.zones = zones_of(job.spec);
+  entry.spec_deadline = job.spec.deadline;
   unindex(id);
   for (const auto& t : entry.events) {
     events_.insert({t, id});
@@ -231,11 +283,14 @@ void Scheduler::reindex(const std::string& id) {
   newest_.insert(id);
   for (const auto& zone : entry.zones) {
     ++zone_refs_[zone];
+    zone_deadlines_[zone].insert(entry.spec_deadline);
   }
   if (entry.slot_zone) {
     ++slots_taken_[*entry.slot_zone];
   }
-  index_[id] = std::move(entry);
+  auto member = member_zone_of(job, entry);
+  IndexEntry& stored = index_[id] = std::move(entry);
+  set_member_zone(stored, id, std::move(member));
 }
 
 bool Scheduler::refresh_due(TimePoint now) const {

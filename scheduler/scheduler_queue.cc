@@ -56,9 +56,12 @@ bool Scheduler::queue_planned(const Job& job) const {
 namespace {
 
 // The zone's queue-planned jobs (and `incoming`, last) and the slots the
-// rest of the zone's work takes.
+// rest of the zone's work takes, from `members` (Scheduler::zone_members():
+// the parked slot tail of per-job jobs is left out, so an overloaded
+// run-now queue is not walked).
 template <typename IsQueued, typename Remaining>
 ZoneQueue collect_queue(const std::map<std::string, Job>& active,
+                        const std::vector<std::string>& members,
                         const std::string& zone, const Job* incoming,
                         TimePoint now, Duration margin, double default_watts,
                         IsQueued is_queued, Remaining remaining) {
@@ -78,7 +81,8 @@ ZoneQueue collect_queue(const std::map<std::string, Job>& active,
     }
     queue.jobs.push_back(q);
   };
-  for (const auto& [id, job] : active) {
+  for (const auto& id : members) {
+    const Job& job = active.at(id);
     if (job.zone != zone || (incoming && id == incoming->id)) {
       continue;
     }
@@ -151,7 +155,7 @@ void Scheduler::replan_queues(TimePoint now) {
       continue;
     }
     auto queue = collect_queue(
-        active_, zone.id, nullptr, now, options_.safety_margin,
+        active_, zone_members(zone.id), zone.id, nullptr, now, options_.safety_margin,
         options_.default_power_watts,
         [this](const Job& j) { return queue_planned(j); },
         [this](const Job& j) { return remaining(j); });
@@ -196,7 +200,7 @@ Result<Plan> Scheduler::admit_to_queue(const Job& job, TimePoint now) {
     series = nullptr;
   }
   const auto queue = collect_queue(
-      active_, job.zone, &job, now, options_.safety_margin,
+      active_, zone_members(job.zone), job.zone, &job, now, options_.safety_margin,
       options_.default_power_watts,
       [this](const Job& j) { return queue_planned(j); },
       [this](const Job& j) { return remaining(j); });
