@@ -123,6 +123,10 @@ class Scheduler {
   // The ids of `zone`'s active jobs its queue planning must see (all but
   // the parked run-now and per-job jobs of its slot tail), from the index.
   std::vector<std::string> zone_members(const std::string& zone) const;
+  // The first `n` ids of `zone`'s late tail, earliest (deadline, id) first.
+  std::vector<std::string> late_tail_head(const std::string& zone,
+                                          size_t n) const;
+  size_t late_tail_size(const std::string& zone) const;
   // Orders job ids newest (highest number) first: numeric ids by length,
   // then by text.
   struct NewestFirst {
@@ -217,6 +221,12 @@ class Scheduler {
   // A queued job that, once due, can start only when its capacity zone has
   // a free slot (no backend handle, not held, planned, zone with slots).
   bool waits_for_capacity(const Job& job) const;
+  // A queue-planned job in its zone's late tail (plan reason "queue-tail"):
+  // it can no longer meet its deadline and its planned start is after the
+  // next re-plan round. It has no wake and no event: only a re-plan round
+  // starts it, placing the tail's head after every job that can still be
+  // on time, so the round does not re-place (or save) the whole tail.
+  bool in_late_tail(const Job& job) const;
   // Moves the woken jobs (wake <= `now`) that wait for capacity from
   // `wakes_` to their zone's slot tail `tails_`, so later ticks do not walk
   // them. Amortised O(log n) per job.
@@ -299,6 +309,8 @@ class Scheduler {
     bool parked = false;
     bool round_replan = false;  // In round_replans_.
     bool queue_planned = false;
+    bool late_tail = false;  // In late_tails_[zone] at (deadline, id).
+    std::string member_zone_for_tail;  // The zone of its late tail.
     // Its zone while the zone's queue planning must see it (in
     // zone_members_): every job but a parked one planned on its own, whose
     // stale plan takes no slot while it waits.
@@ -322,8 +334,13 @@ class Scheduler {
   std::map<std::string, std::set<std::pair<TimePoint, std::string>>> tails_;
   // Jobs the re-plan round re-plans one by one (replanned_each_round()).
   std::set<std::string> round_replans_;
+  // Per zone, the late tail by (deadline, id) (in_late_tail()).
+  std::map<std::string, std::set<std::pair<TimePoint, std::string>>>
+      late_tails_;
   // Per zone, the jobs with a member_zone: what collect_queue() walks.
   std::map<std::string, std::set<std::string>> zone_members_;
+  void erase_late_tail(const std::string& zone, TimePoint deadline,
+                       const std::string& id);
   void set_member_zone(IndexEntry& entry, const std::string& id,
                        std::optional<std::string> zone);
 };

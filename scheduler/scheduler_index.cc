@@ -12,13 +12,36 @@ namespace lowcarb::scheduler {
 bool Scheduler::waiting_at(const Job& job, TimePoint now) const {
   // A queue-planned job starts only at its planned start (step()).
   return job.state == JobState::kQueued && !job.handle &&
-         (job.held || (job.plan && now < job.plan->start() &&
-                       (now < latest_safe_start(job) || queue_planned(job))));
+         (job.held || in_late_tail(job) ||
+          (job.plan && now < job.plan->start() &&
+           (now < latest_safe_start(job) || queue_planned(job))));
 }
 
 bool Scheduler::waits_for_capacity(const Job& job) const {
   return job.state == JobState::kQueued && !job.handle && !job.held &&
          job.plan && capacity_of(job.zone) > 0;
+}
+
+bool Scheduler::in_late_tail(const Job& job) const {
+  return job.state == JobState::kQueued && !job.handle && job.plan &&
+         job.plan->reason == "queue-tail" && queue_planned(job);
+}
+
+std::vector<std::string> Scheduler::late_tail_head(const std::string& zone,
+                                                   size_t n) const {
+  std::vector<std::string> ids;
+  if (auto it = late_tails_.find(zone); it != late_tails_.end()) {
+    for (auto t = it->second.begin(); t != it->second.end() && ids.size() < n;
+         ++t) {
+      ids.push_back(t->second);
+    }
+  }
+  return ids;
+}
+
+size_t Scheduler::late_tail_size(const std::string& zone) const {
+  auto it = late_tails_.find(zone);
+  return it == late_tails_.end() ? 0 : it->second.size();
 }
 
 bool Scheduler::replanned_each_round(const Job& job) const {
@@ -32,7 +55,7 @@ namespace {
 
 template <typename Entry>
 std::optional<std::string> member_zone_of(const Job& job, const Entry& entry) {
-  if (entry.parked && !entry.queue_planned) {
+  if ((entry.parked && !entry.queue_planned) || entry.late_tail) {
     return std::nullopt;
   }
   return job.zone;
@@ -90,6 +113,15 @@ std::vector<std::string> Scheduler::zone_members(
   return {it->second.begin(), it->second.end()};
 }
 
+void Scheduler::erase_late_tail(const std::string& zone, TimePoint deadline,
+                                const std::string& id) {
+  auto tail = late_tails_.find(zone);
+  tail->second.erase({deadline, id});
+  if (tail->second.empty()) {
+    late_tails_.erase(tail);
+  }
+}
+
 void Scheduler::park_woken(TimePoint now) {
   for (auto it = wakes_.begin(); it != wakes_.end() && it->first <= now;) {
     IndexEntry& entry = index_.at(it->second);
@@ -120,6 +152,9 @@ void Scheduler::unindex(const std::string& id) {
     round_replans_.erase(id);
   }
   set_member_zone(it->second, id, std::nullopt);
+  if (entry.late_tail) {
+    erase_late_tail(entry.member_zone_for_tail, entry.deadline, id);
+  }
   visit_.erase(id);
   urgent_.erase(id);
   polled_.erase(id);
@@ -153,8 +188,9 @@ void Scheduler::reindex(const std::string& id) {
   // tick() between re-plans: see waiting_at(). A queued job without a
   // handle waits while held (until changed) or until its planned start or
   // latest safe start, whichever comes first; every other job is visited.
+  const bool late_tail = in_late_tail(job);
   if (job.state == JobState::kQueued && !job.handle && (job.held || job.plan)) {
-    if (!job.held) {
+    if (!job.held && !late_tail) {
       entry.wake = queue_planned(job)
                        ? job.plan->start()
                        : std::min(job.plan->start(), latest_safe_start(job));
@@ -163,7 +199,7 @@ void Scheduler::reindex(const std::string& id) {
     entry.visit = true;
   }
   // next_event(): a held job contributes nothing (not even polls).
-  if (!job.held) {
+  if (!job.held && !late_tail) {
     switch (job.state) {
       case JobState::kQueued:
       case JobState::kPaused:
@@ -191,6 +227,8 @@ void Scheduler::reindex(const std::string& id) {
   }
   entry.round_replan = replanned_each_round(job);
   entry.queue_planned = queue_planned(job);
+  entry.late_tail = late_tail;
+  entry.deadline = job.spec.deadline;
   // Most re-indexings change nothing (a re-plan to the same decision, a
   // step of a waiting job): leave the sets alone then. A job's spec, and so
   // its zones, does not change while it is active.
@@ -207,6 +245,7 @@ void Scheduler::reindex(const std::string& id) {
         was.deadline == entry.deadline &&
         was.round_replan == entry.round_replan &&
         was.queue_planned == entry.queue_planned &&
+        was.late_tail == entry.late_tail &&
         was.member_zone == member_zone_of(job, entry)) {
       return;
     }
@@ -245,6 +284,16 @@ void Scheduler::reindex(const std::string& id) {
     update(urgent_, was.urgent, entry.urgent);
     update(polled_, was.polled, entry.polled);
     update(round_replans_, was.round_replan, entry.round_replan);
+    if (was.late_tail != entry.late_tail || was.deadline != entry.deadline) {
+      if (was.late_tail) {
+        erase_late_tail(was.member_zone_for_tail, was.deadline, id);
+      }
+      if (entry.late_tail) {
+        late_tails_[job.zone].insert({entry.deadline, id});
+      }
+    }
+    entry.member_zone_for_tail =
+        entry.late_tail ? job.zone : std::string();
     if (was.slot_zone != entry.slot_zone) {
       if (was.slot_zone && --slots_taken_[*was.slot_zone] <= 0) {
         slots_taken_.erase(*was.slot_zone);
@@ -270,6 +319,10 @@ void Scheduler::reindex(const std::string& id) {
   place_wake(entry, id, wakes_, tails_);
   if (entry.round_replan) {
     round_replans_.insert(id);
+  }
+  if (entry.late_tail) {
+    late_tails_[job.zone].insert({entry.deadline, id});
+    entry.member_zone_for_tail = job.zone;
   }
   if (entry.visit) {
     visit_.insert(id);
@@ -451,7 +504,7 @@ TimePoint Scheduler::next_event_by_scan(TimePoint now,
     }
   }
   for (const auto& [id, job] : active_) {
-    if (job.held) {
+    if (job.held || in_late_tail(job)) {
       continue;
     }
     switch (job.state) {
