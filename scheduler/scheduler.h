@@ -300,7 +300,7 @@ class Scheduler {
     bool urgent = false;
     bool polled = false;
     std::vector<std::string> zones;
-    TimePoint spec_deadline;  // With `zones`: in zone_deadlines_.
+    TimePoint spec_deadline;               // With `zones`: in zone_deadlines_.
     std::optional<std::string> slot_zone;  // Its zone while it holds a slot.
     // Its zone while waits_for_capacity(); with `parked`, the entry is in
     // tails_[*tail_zone] at (deadline, id) instead of in wakes_.

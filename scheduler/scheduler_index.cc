@@ -292,8 +292,7 @@ void Scheduler::reindex(const std::string& id) {
         late_tails_[job.zone].insert({entry.deadline, id});
       }
     }
-    entry.member_zone_for_tail =
-        entry.late_tail ? job.zone : std::string();
+    entry.member_zone_for_tail = entry.late_tail ? job.zone : std::string();
     if (was.slot_zone != entry.slot_zone) {
       if (was.slot_zone && --slots_taken_[*was.slot_zone] <= 0) {
         slots_taken_.erase(*was.slot_zone);

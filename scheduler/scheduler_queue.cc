@@ -164,8 +164,8 @@ void Scheduler::replan_queues(TimePoint now) {
       continue;
     }
     auto queue = collect_queue(
-        active_, zone_members(zone.id), zone.id, nullptr, now, options_.safety_margin,
-        options_.default_power_watts,
+        active_, zone_members(zone.id), zone.id, nullptr, now,
+        options_.safety_margin, options_.default_power_watts,
         [this](const Job& j) { return queue_planned(j); },
         [this](const Job& j) { return remaining(j); });
     // The late tail's head joins the plan: it is placed after every job
@@ -174,9 +174,9 @@ void Scheduler::replan_queues(TimePoint now) {
     const size_t members = queue.jobs.size();
     for (const auto& id : late_tail_head(
              zone.id, static_cast<size_t>(kTailHeadPerSlot * zone.capacity))) {
-      queue.jobs.push_back(
-          queued_job_of(active_.at(id), options_.safety_margin,
-                        options_.default_power_watts, remaining(active_.at(id))));
+      queue.jobs.push_back(queued_job_of(active_.at(id), options_.safety_margin,
+                                         options_.default_power_watts,
+                                         remaining(active_.at(id))));
     }
     if (queue.jobs.empty()) {
       continue;
@@ -215,8 +215,7 @@ void Scheduler::replan_queues(TimePoint now) {
         if (hopeless) {
           // Into (or left in) the late tail: saved once, when it enters.
           if (!in_late_tail(job)) {
-            Plan plan =
-                plan_of(placement, queue.jobs[i], zone.id, series, now);
+            Plan plan = plan_of(placement, queue.jobs[i], zone.id, series, now);
             plan.reason = "queue-tail";
             adopt_plan(job, std::move(plan), now);
           }
@@ -242,8 +241,8 @@ Result<Plan> Scheduler::admit_to_queue(const Job& job, TimePoint now) {
     series = nullptr;
   }
   const auto queue = collect_queue(
-      active_, zone_members(job.zone), job.zone, &job, now, options_.safety_margin,
-      options_.default_power_watts,
+      active_, zone_members(job.zone), job.zone, &job, now,
+      options_.safety_margin, options_.default_power_watts,
       [this](const Job& j) { return queue_planned(j); },
       [this](const Job& j) { return remaining(j); });
   const size_t self = queue.jobs.size() - 1;
