@@ -110,6 +110,67 @@ void BM_QueueReplanWarm(benchmark::State& state) {
   report(state, last);
 }
 
+// Overload (issue 13): 10 slots, the queue's jobs (24 h slack) arrived over
+// the last 3 days and the plan is made at its end, so about two thirds can
+// no longer meet their deadlines and most of the rest are late too. state.range(2) = 0: the round as it was, the
+// whole queue planned (warm start, 2 passes); 1: the round with the late
+// tail, the jobs that can still be on time plus the tail's first 2 per slot
+// by deadline (Scheduler::replan_queues()).
+void BM_OverloadRound(benchmark::State& state) {
+  const auto series = make_series();
+  const int n = static_cast<int>(state.range(0));
+  const int slots = static_cast<int>(state.range(1));
+  std::mt19937_64 rng(13);
+  const TimePoint now = kStart + 72h;
+  std::vector<QueuedJob> all;
+  for (int j = 0; j < n; ++j) {
+    QueuedJob job;
+    job.id = "job" + std::to_string(j);
+    job.earliest = kStart + std::chrono::seconds(rng() % (72 * 3600));
+    job.duration = std::chrono::minutes(5 * (1 + rng() % 72));
+    job.deadline = job.earliest + job.duration + 24h;
+    job.earliest = std::max(job.earliest, now);
+    job.current_start = now + std::chrono::minutes(5 * (rng() % 2000));
+    all.push_back(job);
+  }
+  std::vector<QueuedJob> planned;
+  std::vector<QueuedJob> tail;
+  for (const auto& job : all) {
+    (now + job.duration > job.deadline ? tail : planned).push_back(job);
+  }
+  std::sort(tail.begin(), tail.end(), [](const auto& a, const auto& b) {
+    return a.deadline < b.deadline;
+  });
+  if (state.range(2) == 0) {
+    planned = all;
+  } else {
+    tail.resize(std::min(tail.size(), static_cast<size_t>(2 * slots)));
+    planned.insert(planned.end(), tail.begin(), tail.end());
+  }
+  // The slots are busy for the next hour.
+  std::vector<Segment> busy(static_cast<size_t>(slots), Segment{now, now + 1h});
+  QueuePlannerOptions options;
+  options.slots = slots;
+  options.max_passes = 2;
+  options.lower_bound = false;
+  QueueSchedule last;
+  for (auto _ : state) {
+    auto plan = plan_zone_queue(now, planned, busy, &series, options);
+    last = *plan;
+    benchmark::DoNotOptimize(last);
+  }
+  state.counters["queued"] = n;
+  state.counters["planned"] = static_cast<double>(planned.size());
+  state.counters["late"] = last.late;
+}
+
+BENCHMARK(BM_OverloadRound)
+    ->Args({10000, 10, 0})
+    ->Args({10000, 10, 1})
+    ->Args({100000, 10, 0})
+    ->Args({100000, 10, 1})
+    ->Unit(benchmark::kMillisecond);
+
 // {jobs, slots}: 800 slots fit 10,000 of these jobs, 8,000 fit 100,000.
 BENCHMARK(BM_QueuePlanCold)
     ->Args({10000, 400})

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -101,11 +102,9 @@ void Scheduler::fetch_forecast(const std::string& zone, TimePoint now) {
   // Far enough ahead for every job that may run in the zone (a job due in
   // 70 h needs 70 h), in whole hours so repeated asks match a cache entry.
   Duration horizon = options_.horizon;
-  for (const auto& [id, job] : active_) {
-    const auto zones = zones_of(job.spec);
-    if (std::find(zones.begin(), zones.end(), zone) != zones.end()) {
-      horizon = std::max(horizon, job.spec.deadline - now);
-    }
+  // The latest deadline from the index, not a walk over every job.
+  if (auto it = zone_deadlines_.find(zone); it != zone_deadlines_.end()) {
+    horizon = std::max(horizon, *it->second.rbegin() - now);
   }
   // No provider forecasts further than a week; asking more only costs.
   horizon = std::min<Duration>(
@@ -132,13 +131,12 @@ void Scheduler::refresh_forecasts(TimePoint now, bool force) {
   if (!force && !refresh_due(now)) {
     return;  // Nothing to fetch: skip the walk over every job.
   }
+  // The zones of the active jobs, from the index (a walk over every job
+  // was most of an overloaded simulation's time).
   std::vector<std::string> zones;
-  for (const auto& [id, job] : active_) {
-    for (const auto& zone : zones_of(job.spec)) {
-      if (std::find(zones.begin(), zones.end(), zone) == zones.end()) {
-        zones.push_back(zone);
-      }
-    }
+  zones.reserve(zone_refs_.size());
+  for (const auto& [zone, count] : zone_refs_) {
+    zones.push_back(zone);
   }
   for (const auto& zone : zones) {
     auto it = zone_forecasts_.find(zone);
@@ -1011,14 +1009,17 @@ void Scheduler::tick(TimePoint now) {
   // Most of a long queue waits for a later start: skip it between
   // re-plans (the simulator ticks at every event of 100,000 jobs); the
   // next-event index names the others without a walk over all.
-  std::vector<std::string> ids;
-  if (replan_due) {
-    ids.reserve(active_.size());
-    for (const auto& [id, job] : active_) {
-      ids.push_back(id);
-    }
-  } else {
-    ids = due_jobs(now);
+  // A re-plan round adds the jobs it re-plans one by one; queue-planned
+  // jobs are re-planned by replan_queues(), run-now jobs never (they only
+  // wait for a slot), so an overloaded round does not walk the slot tail.
+  park_woken(now);
+  std::vector<std::string> ids = due_jobs(now);
+  if (replan_due && !round_replans_.empty()) {
+    std::vector<std::string> merged;
+    merged.reserve(ids.size() + round_replans_.size());
+    std::set_union(ids.begin(), ids.end(), round_replans_.begin(),
+                   round_replans_.end(), std::back_inserter(merged));
+    ids = std::move(merged);
   }
   // The tick's re-plans are written in one batch (one sync, not one per
   // job); it is committed before any job acts, so a start, pause or end is
@@ -1069,9 +1070,7 @@ void Scheduler::tick(TimePoint now) {
       continue;
     }
     Job& job = it->second;
-    if (replan_due && !job.held &&
-        ((job.state == JobState::kQueued) || job.state == JobState::kPaused) &&
-        !queue_planned(job)) {
+    if (replan_due && replanned_each_round(job)) {
       if (!batch_open) {
         batch_open = store_.begin_batch().has_value();
       }
@@ -1092,6 +1091,7 @@ void Scheduler::tick(TimePoint now) {
   }
   commit_replans();
   planning_round_.reset();
+  start_from_tails(now);
   if (replan_due) {
     last_replan_ = now;
     forecasts_changed_ = false;
@@ -1103,6 +1103,34 @@ void Scheduler::tick(TimePoint now) {
   }
   replanned_ = 0;
   replans_moved_ = 0;
+}
+
+void Scheduler::start_from_tails(TimePoint now) {
+  // A slot freed in this tick (a job ended after the tail was read) goes
+  // to the tail's head now, not at the next event.
+  park_woken(now);
+  bool started = true;
+  while (started) {
+    started = false;
+    std::vector<std::string> heads;
+    for (const auto& [zone, tail] : tails_) {
+      int free = capacity_of(zone) - slots_taken(zone);
+      for (auto it = tail.begin(); it != tail.end() && free > 0; ++it, --free) {
+        heads.push_back(it->second);
+      }
+    }
+    for (const auto& id : heads) {
+      auto it = active_.find(id);
+      if (it == active_.end() || !has_free_slot(it->second)) {
+        continue;
+      }
+      const JobState before = it->second.state;
+      step(it->second, now);
+      started = started || it->second.state != before;
+      reindex(id);
+      forget_if_ended(id);
+    }
+  }
 }
 
 Result<Job*> Scheduler::owned_active(const std::string& job_id,

@@ -104,6 +104,10 @@ class Scheduler {
   TimePoint next_event_by_scan(TimePoint now, bool include_polls) const;
   // The active jobs tick(now) acts on between re-plans (the others wait
   // for a later start), in id order: from the index, O(due + running).
+  // Queued jobs of a capacity zone that are due but wait for a slot (the
+  // slot tail) are named only as many as the zone has free slots, earliest
+  // (deadline, id) first: in an overloaded zone the tail is most of the
+  // queue, and it can only wait (issue 13).
   std::vector<std::string> due_jobs(TimePoint now) const;
   // The same by a walk over every active job (reference for tests).
   std::vector<std::string> due_jobs_by_scan(TimePoint now) const;
@@ -116,6 +120,13 @@ class Scheduler {
   // The job, if the requester may see it.
   Result<Job> job(const std::string& job_id, const Requester& who);
   const std::map<std::string, Job>& active_jobs() const { return active_; }
+  // The ids of `zone`'s active jobs its queue planning must see (all but
+  // the parked run-now and per-job jobs of its slot tail), from the index.
+  std::vector<std::string> zone_members(const std::string& zone) const;
+  // The first `n` ids of `zone`'s late tail, earliest (deadline, id) first.
+  std::vector<std::string> late_tail_head(const std::string& zone,
+                                          size_t n) const;
+  size_t late_tail_size(const std::string& zone) const;
   // Orders job ids newest (highest number) first: numeric ids by length,
   // then by text.
   struct NewestFirst {
@@ -207,6 +218,25 @@ class Scheduler {
   void unindex(const std::string& id);
   // Whether tick() between re-plans leaves `job` alone at `now`.
   bool waiting_at(const Job& job, TimePoint now) const;
+  // A queued job that, once due, can start only when its capacity zone has
+  // a free slot (no backend handle, not held, planned, zone with slots).
+  bool waits_for_capacity(const Job& job) const;
+  // A queue-planned job in its zone's late tail (plan reason "queue-tail"):
+  // it can no longer meet its deadline and its planned start is after the
+  // next re-plan round. It has no wake and no event: only a re-plan round
+  // starts it, placing the tail's head after every job that can still be
+  // on time, so the round does not re-place (or save) the whole tail.
+  bool in_late_tail(const Job& job) const;
+  // Moves the woken jobs (wake <= `now`) that wait for capacity from
+  // `wakes_` to their zone's slot tail `tails_`, so later ticks do not walk
+  // them. Amortised O(log n) per job.
+  void park_woken(TimePoint now);
+  // Whether the re-plan round re-plans `job` on its own (make_plan()).
+  // A run-now job with a plan is never re-planned: its decision does not
+  // depend on the forecast, and in a full zone it only waits for a slot.
+  bool replanned_each_round(const Job& job) const;
+  // Starts the heads of the slot tails while their zones have free slots.
+  void start_from_tails(TimePoint now);
   // True when some zone of an active job is due for a forecast refresh.
   bool refresh_due(TimePoint now) const;
 
@@ -270,8 +300,23 @@ class Scheduler {
     bool urgent = false;
     bool polled = false;
     std::vector<std::string> zones;
+    TimePoint spec_deadline;               // With `zones`: in zone_deadlines_.
     std::optional<std::string> slot_zone;  // Its zone while it holds a slot.
+    // Its zone while waits_for_capacity(); with `parked`, the entry is in
+    // tails_[*tail_zone] at (deadline, id) instead of in wakes_.
+    std::optional<std::string> tail_zone;
+    TimePoint deadline;
+    bool parked = false;
+    bool round_replan = false;  // In round_replans_.
+    bool queue_planned = false;
+    bool late_tail = false;  // In late_tails_[zone] at (deadline, id).
+    std::string member_zone_for_tail;  // The zone of its late tail.
+    // Its zone while the zone's queue planning must see it (in
+    // zone_members_): every job but a parked one planned on its own, whose
+    // stale plan takes no slot while it waits.
+    std::optional<std::string> member_zone;
   };
+  void unplace_wake(const IndexEntry& entry, const std::string& id);
   std::map<std::string, IndexEntry> index_;
   std::multiset<std::pair<TimePoint, std::string>> events_;
   std::multiset<std::pair<TimePoint, std::string>> wakes_;
@@ -280,9 +325,24 @@ class Scheduler {
   std::set<std::string> polled_;
   std::set<std::string, NewestFirst> newest_;
   std::map<std::string, int> zone_refs_;  // Active jobs per zone.
+  // Deadlines of the active jobs per zone (fetch_forecast()'s horizon).
+  std::map<std::string, std::multiset<TimePoint>> zone_deadlines_;
   // Slot-holding jobs per zone (IndexEntry::slot_zone), so has_free_slot()
   // does not walk every job of an overloaded queue for every due job.
   std::map<std::string, int> slots_taken_;
+  // Per capacity zone, the due jobs waiting for a slot, by (deadline, id).
+  std::map<std::string, std::set<std::pair<TimePoint, std::string>>> tails_;
+  // Jobs the re-plan round re-plans one by one (replanned_each_round()).
+  std::set<std::string> round_replans_;
+  // Per zone, the late tail by (deadline, id) (in_late_tail()).
+  std::map<std::string, std::set<std::pair<TimePoint, std::string>>>
+      late_tails_;
+  // Per zone, the jobs with a member_zone: what collect_queue() walks.
+  std::map<std::string, std::set<std::string>> zone_members_;
+  void erase_late_tail(const std::string& zone, TimePoint deadline,
+                       const std::string& id);
+  void set_member_zone(IndexEntry& entry, const std::string& id,
+                       std::optional<std::string> zone);
 };
 
 }  // namespace lowcarb::scheduler

@@ -22,6 +22,9 @@ std::shared_ptr<spdlog::logger> logger() {
 }
 
 constexpr int kReplanPasses = 2;  // Local-search passes per re-plan round.
+// Late-tail jobs planned per slot and round: more than can start before the
+// next round unless jobs are much shorter than a round.
+constexpr int kTailHeadPerSlot = 2;
 
 struct ZoneQueue {
   std::vector<QueuedJob> jobs;
@@ -55,30 +58,40 @@ bool Scheduler::queue_planned(const Job& job) const {
 
 namespace {
 
+QueuedJob queued_job_of(const Job& job, Duration margin, double default_watts,
+                        Duration remaining) {
+  QueuedJob q;
+  q.id = job.id;
+  q.duration = std::max(remaining, Duration(1));
+  q.earliest = job.spec.earliest;
+  q.deadline = job.spec.deadline;
+  q.margin = margin;
+  const double watts =
+      job.spec.power_watts > 0 ? job.spec.power_watts : default_watts;
+  q.power_watts = watts > 0 ? watts : 1000;
+  if (job.plan) {
+    q.current_start = job.plan->start();
+  }
+  return q;
+}
+
 // The zone's queue-planned jobs (and `incoming`, last) and the slots the
-// rest of the zone's work takes.
+// rest of the zone's work takes, from `members` (Scheduler::zone_members():
+// the parked slot tail of per-job jobs is left out, so an overloaded
+// run-now queue is not walked).
 template <typename IsQueued, typename Remaining>
 ZoneQueue collect_queue(const std::map<std::string, Job>& active,
+                        const std::vector<std::string>& members,
                         const std::string& zone, const Job* incoming,
                         TimePoint now, Duration margin, double default_watts,
                         IsQueued is_queued, Remaining remaining) {
   ZoneQueue queue;
   auto add_job = [&](const Job& job) {
-    QueuedJob q;
-    q.id = job.id;
-    q.duration = std::max(remaining(job), Duration(1));
-    q.earliest = job.spec.earliest;
-    q.deadline = job.spec.deadline;
-    q.margin = margin;
-    const double watts =
-        job.spec.power_watts > 0 ? job.spec.power_watts : default_watts;
-    q.power_watts = watts > 0 ? watts : 1000;
-    if (job.plan) {
-      q.current_start = job.plan->start();
-    }
-    queue.jobs.push_back(q);
+    queue.jobs.push_back(
+        queued_job_of(job, margin, default_watts, remaining(job)));
   };
-  for (const auto& [id, job] : active) {
+  for (const auto& id : members) {
+    const Job& job = active.at(id);
     if (job.zone != zone || (incoming && id == incoming->id)) {
       continue;
     }
@@ -151,10 +164,20 @@ void Scheduler::replan_queues(TimePoint now) {
       continue;
     }
     auto queue = collect_queue(
-        active_, zone.id, nullptr, now, options_.safety_margin,
-        options_.default_power_watts,
+        active_, zone_members(zone.id), zone.id, nullptr, now,
+        options_.safety_margin, options_.default_power_watts,
         [this](const Job& j) { return queue_planned(j); },
         [this](const Job& j) { return remaining(j); });
+    // The late tail's head joins the plan: it is placed after every job
+    // that can still be on time, and the ones that then start before the
+    // next round leave the tail. The rest of the tail is not planned.
+    const size_t members = queue.jobs.size();
+    for (const auto& id : late_tail_head(
+             zone.id, static_cast<size_t>(kTailHeadPerSlot * zone.capacity))) {
+      queue.jobs.push_back(queued_job_of(active_.at(id), options_.safety_margin,
+                                         options_.default_power_watts,
+                                         remaining(active_.at(id))));
+    }
     if (queue.jobs.empty()) {
       continue;
     }
@@ -173,18 +196,40 @@ void Scheduler::replan_queues(TimePoint now) {
                      zone.id, schedule.error().message);
       continue;
     }
+    const size_t tail = late_tail_size(zone.id);
     if (schedule->late > 0) {
       logger()->warn(
           "zone {}: {} of {} queued jobs cannot meet their deadlines with {} "
           "slots; they run as early as a slot allows",
-          zone.id, schedule->late, queue.jobs.size(), zone.capacity);
+          zone.id, schedule->late + tail - (queue.jobs.size() - members),
+          members + tail, zone.capacity);
     }
+    const TimePoint next_round = now + options_.replan_period;
     for (size_t i = 0; i < queue.jobs.size(); ++i) {
       Job& job = active_.at(queue.jobs[i].id);
-      adopt_plan(
-          job,
-          plan_of(schedule->placements[i], queue.jobs[i], zone.id, series, now),
-          now);
+      const auto& placement = schedule->placements[i];
+      const bool hopeless =
+          now + queue.jobs[i].duration > queue.jobs[i].deadline;
+      const bool later = placement.start >= next_round;
+      if (placement.late && later && !job.handle) {
+        if (hopeless) {
+          // Into (or left in) the late tail: saved once, when it enters.
+          if (!in_late_tail(job)) {
+            Plan plan = plan_of(placement, queue.jobs[i], zone.id, series, now);
+            plan.reason = "queue-tail";
+            adopt_plan(job, std::move(plan), now);
+          }
+          continue;
+        }
+        // Late and not starting before the next round either way: the
+        // round re-places it then; moving its start now only costs a save.
+        if (job.plan && job.plan->reason == "queue-late" &&
+            job.plan->start() >= next_round) {
+          continue;
+        }
+      }
+      adopt_plan(job, plan_of(placement, queue.jobs[i], zone.id, series, now),
+                 now);
     }
   }
 }
@@ -196,8 +241,8 @@ Result<Plan> Scheduler::admit_to_queue(const Job& job, TimePoint now) {
     series = nullptr;
   }
   const auto queue = collect_queue(
-      active_, job.zone, &job, now, options_.safety_margin,
-      options_.default_power_watts,
+      active_, zone_members(job.zone), job.zone, &job, now,
+      options_.safety_margin, options_.default_power_watts,
       [this](const Job& j) { return queue_planned(j); },
       [this](const Job& j) { return remaining(j); });
   const size_t self = queue.jobs.size() - 1;

@@ -258,5 +258,122 @@ TEST_F(SchedulerQueueTest, RunNowJobsAreNotQueuePlanned) {
   EXPECT_EQ(kMidnight, job->plan->start());
 }
 
+// Issue 13: in overload the rounds must cost what changed. A job that can no
+// longer meet its deadline waits in the zone's late tail: saved once when
+// it enters, not re-placed and saved at every round while on-time arrivals
+// push it back; it starts once a slot frees, after the on-time jobs.
+TEST_F(SchedulerQueueTest, LateJobWaitsInTheTailWithoutASaveEveryRound) {
+  auto scheduler = make();
+  // Both slots taken until 10:00 by jobs without slack.
+  std::vector<std::string> blockers;
+  for (int i = 0; i < 2; ++i) {
+    auto blocker =
+        scheduler.submit(spec(hours(10), hours(10) + minutes(10)), kMidnight);
+    ASSERT_OK(blocker);
+    blockers.push_back(blocker->id);
+  }
+  auto late_spec = spec(hours(1), hours(1) + minutes(30));
+  late_spec.allow_late = true;
+  auto late = scheduler.submit(late_spec, kMidnight);
+  ASSERT_OK(late);
+  scheduler.tick(kMidnight);
+  ASSERT_EQ(1, executor_.count("start", blockers[0]));
+  ASSERT_EQ(1, executor_.count("start", blockers[1]));
+  auto saves_of_late = [&] {
+    auto records = store_.transitions(late->id);
+    return records ? records->size() : size_t{0};
+  };
+
+  // Rounds at every hour, each with an on-time arrival placed before it.
+  std::vector<std::string> on_time;
+  for (int h = 1; h <= 6; ++h) {
+    const TimePoint now = kMidnight + hours(h) + minutes(1);
+    auto job = scheduler.submit(spec(hours(1), hours(30)), now);
+    ASSERT_OK(job);
+    on_time.push_back(job->id);
+    scheduler.tick(now);
+    if (h == 1) {
+      ASSERT_EQ("queue-tail",
+                scheduler.active_jobs().at(late->id).plan->reason);
+    }
+  }
+  const size_t saves_after_tail = saves_of_late();
+  for (int h = 7; h <= 9; ++h) {
+    const TimePoint now = kMidnight + hours(h) + minutes(1);
+    auto job = scheduler.submit(spec(hours(1), hours(30)), now);
+    ASSERT_OK(job);
+    on_time.push_back(job->id);
+    scheduler.tick(now);
+  }
+
+  EXPECT_EQ(saves_after_tail, saves_of_late())
+      << "the late job was saved again while it waited in the tail";
+  EXPECT_LE(saves_of_late(), 3u);  // Insert, first round, entering the tail.
+  EXPECT_EQ("queue-tail", scheduler.active_jobs().at(late->id).plan->reason);
+  EXPECT_EQ(0, executor_.count("start", late->id));
+  // The on-time jobs are planned ahead of it and keep their deadlines.
+  for (const auto& id : on_time) {
+    const auto& plan = scheduler.active_jobs().at(id).plan;
+    ASSERT_TRUE(plan.has_value());
+    EXPECT_EQ("queue", plan->reason.substr(0, 5));
+    EXPECT_LE(plan->end(), scheduler.active_jobs().at(id).spec.deadline);
+  }
+}
+
+TEST_F(SchedulerQueueTest, TailJobStartsAtTheFirstRoundAfterASlotFrees) {
+  auto scheduler = make();
+  std::vector<std::string> blockers;
+  for (int i = 0; i < 2; ++i) {
+    auto blocker =
+        scheduler.submit(spec(hours(10), hours(10) + minutes(10)), kMidnight);
+    ASSERT_OK(blocker);
+    blockers.push_back(blocker->id);
+  }
+  auto late_spec = spec(hours(1), hours(1) + minutes(30));
+  late_spec.allow_late = true;
+  auto late = scheduler.submit(late_spec, kMidnight);
+  ASSERT_OK(late);
+  scheduler.tick(kMidnight);
+  scheduler.tick(kMidnight + hours(1) + minutes(1));
+  ASSERT_EQ("queue-tail", scheduler.active_jobs().at(late->id).plan->reason);
+
+  executor_.finish(blockers[0], 0);
+  scheduler.tick(kMidnight + hours(1) + minutes(30));  // Not a round.
+  EXPECT_EQ(0, executor_.count("start", late->id));
+  scheduler.tick(kMidnight + hours(2) + minutes(1));
+
+  EXPECT_EQ(1, executor_.count("start", late->id));
+}
+
+// A run-now job in a full zone only waits for a slot: rounds do not re-plan
+// (and save) it, and it starts in the tick a slot frees.
+TEST_F(SchedulerQueueTest,
+       WaitingRunNowJobIsNotReplannedAndStartsWhenASlotFrees) {
+  auto scheduler = make();
+  auto run_now = [&](Duration duration) {
+    auto s = spec(duration, hours(30));
+    s.policy = Policy::kRunNow;
+    return s;
+  };
+  auto a = scheduler.submit(run_now(hours(5)), kMidnight);
+  auto b = scheduler.submit(run_now(hours(5)), kMidnight);
+  auto waiting = scheduler.submit(run_now(hours(1)), kMidnight);
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  ASSERT_OK(waiting);
+  scheduler.tick(kMidnight);
+  const size_t saves = store_.transitions(waiting->id)->size();
+
+  for (int h = 1; h <= 4; ++h) {
+    scheduler.tick(kMidnight + hours(h) + minutes(1));  // Re-plan rounds.
+  }
+  EXPECT_EQ(saves, store_.transitions(waiting->id)->size());
+  EXPECT_EQ(0, executor_.count("start", waiting->id));
+
+  executor_.finish(a->id, 0);
+  scheduler.tick(kMidnight + hours(4) + minutes(20));  // Not a round.
+  EXPECT_EQ(1, executor_.count("start", waiting->id));
+}
+
 }  // namespace
 }  // namespace lowcarb::scheduler
