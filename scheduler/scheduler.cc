@@ -186,8 +186,12 @@ ResumeProgress Scheduler::progress_of(const Job& job,
   progress.work = job.spec.duration;
   progress.run_time = job.run_time;
   progress.pauses = job.segment;
-  progress.running = job.running_since.has_value();
-  if (now && job.running_since && *now > *job.running_since) {
+  // A job saving a checkpoint (kPausing) is metered from running_since but
+  // makes no progress.
+  const bool working =
+      job.running_since.has_value() && job.state != JobState::kPausing;
+  progress.running = working;
+  if (now && working && *now > *job.running_since) {
     progress.chunk = *now - *job.running_since;
     progress.run_time += progress.chunk;
   }
@@ -748,17 +752,36 @@ void Scheduler::poll_job(Job& job, TimePoint now) {
   }
 }
 
+void Scheduler::end_metering(Job& job, TimePoint now) {
+  if (job.running_since) {
+    tracker_.sample(job, now);
+    job.running_since.reset();
+  }
+  tracker_.stop(job.id);
+  last_sample_.erase(job.id);
+}
+
 void Scheduler::pause_job(Job& job, TimePoint now, const std::string& why) {
   auto* executor = executor_named(job.executor);
   if (!executor || !job.handle) {
     return;
   }
   tracker_.sample(job, now);
-  tracker_.stop(job.id);
   if (job.running_since) {
     job.run_time += now - *job.running_since;
   }
-  job.running_since.reset();
+  // Progress (run_time) stops here. A checkpoint pause keeps the job working
+  // while it saves its state, so its metering goes on through kPausing, as a
+  // run segment that starts now, until the job has gone (step()).
+  const bool saves_first =
+      job.spec.pause_mode == executors::PauseMode::kCheckpoint &&
+      job.running_since.has_value();
+  if (saves_first) {
+    job.running_since = now;
+  } else {
+    tracker_.stop(job.id);
+    job.running_since.reset();
+  }
   job.state = JobState::kPausing;
   if (!save(job, now, "pausing: " + why)) {
     return;
@@ -778,10 +801,12 @@ void Scheduler::pause_job(Job& job, TimePoint now, const std::string& why) {
     // backend says so, so the loop never waits for a checkpoint.
     if (auto polled = executor->poll(*job.handle); polled && polled->pausing) {
       pausing_why_[job.id] = why;
+      last_sample_[job.id] = now;
       logger()->info("job {}: pausing ({}): {}", job.id, why, polled->message);
       return;
     }
   }
+  end_metering(job, now);
   job.state = JobState::kPaused;
   ++job.segment;
   if (job.spec.pause_mode == executors::PauseMode::kCheckpoint) {
@@ -948,9 +973,24 @@ void Scheduler::step(Job& job, TimePoint now) {
       const bool paused = status->state == RunState::kPaused;
       if (job.state == JobState::kPausing) {
         if (status->pausing) {
-          return;  // Still saving; the executor bounds it by its grace.
+          // Still saving (the executor bounds it by its grace): metered as
+          // it runs.
+          auto& last = last_sample_[job.id];
+          if (now - last >= options_.sample_period) {
+            tracker_.sample(job, now);
+            last = now;
+          }
+          return;
         }
         if (paused) {
+          if (pausing_why_.count(job.id) == 0) {
+            // Settled after a restart: when the job went is not known, so
+            // the save is not metered further (a declared-power meter would
+            // count the daemon's downtime as the job's).
+            tracker_.stop(job.id);
+            job.running_since.reset();
+          }
+          end_metering(job, now);
           job.state = JobState::kPaused;
           ++job.segment;  // As pause_job() does once the pause is done.
           if (job.spec.pause_mode == executors::PauseMode::kCheckpoint) {

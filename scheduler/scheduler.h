@@ -246,6 +246,9 @@ class Scheduler {
   // failed (logged) or the job ended (finish_job done).
   std::optional<executors::RunStatus> poll_live(Job& job, TimePoint now);
   void poll_job(Job& job, TimePoint now);
+  // The last ledger interval of a run segment that ends at `now` (a
+  // pause): run_time is not changed.
+  void end_metering(Job& job, TimePoint now);
   void pause_job(Job& job, TimePoint now, const std::string& why);
   void resume_job(Job& job, TimePoint now, const std::string& why);
   // Records the end; the job stays in active_ (callers may still hold it)

@@ -15,6 +15,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "common/sqlite_database.h"
+#include "scheduler/sqlite_job_store.h"
 #include "tests/daemon/daemon_process.h"
 #include "tests/fakes/test_support.h"
 
@@ -75,6 +77,19 @@ daemon:
     return started;
   }
   DaemonProcess& daemon() { return *daemon_; }
+  // The job's ledger rows, read from the state database.
+  std::vector<scheduler::LedgerRecord> ledger(const std::string& id) {
+    auto db = Database::open(dir_.file("state/lowcarb.db"));
+    EXPECT_TRUE(db.has_value());
+    if (!db) {
+      return {};
+    }
+    auto store = scheduler::SqliteJobStore::open(**db);
+    EXPECT_TRUE(store.has_value());
+    auto rows = (*store)->ledger(scheduler::LedgerFilter{id, {}, {}});
+    EXPECT_TRUE(rows.has_value());
+    return rows ? *rows : std::vector<scheduler::LedgerRecord>{};
+  }
   std::string work_file(const std::string& name) const {
     return dir_.file("work/" + name);
   }
@@ -92,14 +107,18 @@ daemon:
   }
   // Submits `script` (sh) to FR, where it starts at once, and waits until
   // it wrote started.txt.
-  std::string submit_running(const std::string& script) {
-    json answer = call({{"op", "submit"},
-                        {"argv", {"/bin/sh", "-c", script}},
-                        {"duration", 600},
-                        {"zones", {"FR"}},
-                        {"pause_mode", "checkpoint"},
-                        {"working_dir", dir_.file("work")},
-                        {"deadline", "+12h"}});
+  // `extra`: more request fields.
+  std::string submit_running(const std::string& script,
+                             const json& extra = json::object()) {
+    json request = {{"op", "submit"},
+                    {"argv", {"/bin/sh", "-c", script}},
+                    {"duration", 600},
+                    {"zones", {"FR"}},
+                    {"pause_mode", "checkpoint"},
+                    {"working_dir", dir_.file("work")},
+                    {"deadline", "+12h"}};
+    request.update(extra);
+    json answer = call(request);
     EXPECT_TRUE(answer.contains("id")) << answer.dump();
     const std::string id = answer.value("id", "");
     EXPECT_TRUE(wait_until([&] { return exists("started.txt"); }, kWait))
@@ -243,6 +262,47 @@ TEST(CheckpointPauseTest, ARestartWhileTheJobSavesStillSettlesThePause) {
   EXPECT_TRUE(saved);
   EXPECT_FALSE(resumed.contains("error")) << resumed.dump();
   EXPECT_TRUE(resumed_ran) << instance.daemon().log();
+}
+
+// The energy a job spends saving its checkpoint is in the ledger (metered
+// until the job has gone), but the save is not progress: run_time stops at
+// the pause request.
+TEST(CheckpointPauseTest, TheSaveIsMeteredButIsNotProgress) {
+  Instance instance(20);
+  ASSERT_TRUE(instance.start());
+  const std::string id =
+      instance.submit_running(kSlowSaver, {{"power_watts", 100}});
+  ASSERT_TRUE(instance.reaches(id, "running")) << instance.daemon().log();
+  std::this_thread::sleep_for(2s);
+
+  const auto requested = real_now();
+  json paused = instance.call({{"op", "pause"}, {"id", id}});
+  ASSERT_FALSE(paused.contains("error")) << paused.dump();
+  ASSERT_TRUE(instance.reaches(id, "paused")) << instance.daemon().log();
+  ASSERT_TRUE(instance.exists("saved.txt"));
+  const auto settled = real_now();
+  json shown = instance.call({{"op", "show"}, {"id", id}});
+  const auto rows = instance.ledger(id);
+  instance.call({{"op", "cancel"}, {"id", id}});
+
+  ASSERT_FALSE(rows.empty()) << instance.daemon().log();
+  double joules = 0;
+  std::chrono::sys_seconds last_end{};
+  for (const auto& row : rows) {
+    joules += row.joules();
+    last_end =
+        std::max(last_end, std::chrono::floor<std::chrono::seconds>(row.end));
+  }
+  // The job saves for 3 s after the request; the ledger's last interval
+  // ends when the daemon saw it go (within about a poll period after).
+  EXPECT_GE(last_end, requested + 3s) << instance.daemon().log();
+  EXPECT_LE(last_end, settled + 1s);
+  // 100 W declared: every metered second, run and save, is 100 J.
+  const auto run_s = shown.value("run_time_s", int64_t{-1});
+  EXPECT_GE(joules, 100.0 * static_cast<double>(run_s + 3) - 1.0);
+  // Progress counts the run before the request (~2 s), not the save.
+  EXPECT_GE(run_s, 1);
+  EXPECT_LE(run_s, 3 + 1);
 }
 
 }  // namespace
