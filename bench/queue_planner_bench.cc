@@ -112,10 +112,11 @@ void BM_QueueReplanWarm(benchmark::State& state) {
 
 // Overload (issue 13): 10 slots, the queue's jobs (24 h slack) arrived over
 // the last 3 days and the plan is made at its end, so about two thirds can
-// no longer meet their deadlines and most of the rest are late too. state.range(2) = 0: the round as it was, the
-// whole queue planned (warm start, 2 passes); 1: the round with the late
-// tail, the jobs that can still be on time plus the tail's first 2 per slot
-// by deadline (Scheduler::replan_queues()).
+// no longer meet their deadlines and most of the rest are late too.
+// state.range(2) = 0: the round as it was, the whole queue planned (warm start,
+// 2 passes); 1: the round with the late tail, the jobs that can still be on
+// time plus the tail's first 2 per slot by deadline
+// (Scheduler::replan_queues()).
 void BM_OverloadRound(benchmark::State& state) {
   const auto series = make_series();
   const int n = static_cast<int>(state.range(0));
