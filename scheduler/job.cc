@@ -241,6 +241,10 @@ namespace {
 // for what the fast writer below does not handle.
 std::string plan_to_json_slow(const Plan& plan) {
   json j;
+  if (plan.done_grams > 0 || plan.done_run_now_grams > 0) {
+    j["done_grams"] = plan.done_grams;
+    j["done_run_now_grams"] = plan.done_run_now_grams;
+  }
   j["zone"] = plan.zone;
   json segments = json::array();
   for (const auto& s : plan.segments) {
@@ -324,7 +328,9 @@ std::string plan_to_json(const Plan& plan) {
               std::isfinite(plan.expected_grams) &&
               std::isfinite(plan.run_now_gco2_per_kwh) &&
               std::isfinite(plan.run_now_grams) &&
-              std::isfinite(plan.savings_percent);
+              std::isfinite(plan.savings_percent) &&
+              std::isfinite(plan.done_grams) &&
+              std::isfinite(plan.done_run_now_grams);
   for (const auto& s : plan.segments) {
     fast = fast && plain_time(s.start) && plain_time(s.end);
   }
@@ -333,7 +339,17 @@ std::string plan_to_json(const Plan& plan) {
   }
   fmt::memory_buffer out;
   auto text = [&](std::string_view s) { out.append(s); };
-  text("{\"expected_gco2_per_kwh\":");
+  // Keys in sorted order, as nlohmann writes them; done_grams only when set
+  // (plans of jobs that never ran stay as they were).
+  if (plan.done_grams > 0 || plan.done_run_now_grams > 0) {
+    text("{\"done_grams\":");
+    append_number(out, plan.done_grams);
+    text(",\"done_run_now_grams\":");
+    append_number(out, plan.done_run_now_grams);
+    text(",\"expected_gco2_per_kwh\":");
+  } else {
+    text("{\"expected_gco2_per_kwh\":");
+  }
   append_number(out, plan.expected_gco2_per_kwh);
   text(",\"expected_grams\":");
   append_number(out, plan.expected_grams);
@@ -377,6 +393,8 @@ Result<Plan> plan_from_json(const std::string& text) {
     }
     plan.expected_gco2_per_kwh = j.value("expected_gco2_per_kwh", 0.0);
     plan.expected_grams = j.value("expected_grams", 0.0);
+    plan.done_grams = j.value("done_grams", 0.0);
+    plan.done_run_now_grams = j.value("done_run_now_grams", 0.0);
     plan.run_now_zone = j.value("run_now_zone", "");
     plan.run_now_gco2_per_kwh = j.value("run_now_gco2_per_kwh", 0.0);
     plan.run_now_grams = j.value("run_now_grams", 0.0);

@@ -94,6 +94,14 @@ struct Plan {
   // the first zone's), for the CLI and the logs.
   std::vector<std::string> warnings;
   bool run_now_known = true;  // False when the baseline window has no data.
+  // Emissions the job's earlier run segments already realized when this
+  // plan was made (from the ledger): a paused job's plan covers only the
+  // work left, so the whole job's expectation is done_grams +
+  // expected_grams. Set by the scheduler, 0 for a job that never ran.
+  // done_run_now_grams: the same segments' run-now counterfactual (the
+  // ledger's).
+  double done_grams = 0;
+  double done_run_now_grams = 0;
 
   TimePoint start() const { return segments.front().start; }
   TimePoint end() const { return segments.back().end; }

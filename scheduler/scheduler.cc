@@ -396,8 +396,35 @@ void Scheduler::replan(Job& job, TimePoint now) {
   adopt_plan(job, std::move(*plan), now);
 }
 
+Scheduler::DoneGrams Scheduler::done_grams(const Job& job) {
+  // A job that runs adds rows as it goes; one that waits does not.
+  const bool waiting = !job.running_since.has_value();
+  if (auto it = done_grams_.find(job.id); waiting && it != done_grams_.end()) {
+    return it->second;
+  }
+  DoneGrams done;
+  auto rows = store_.ledger(LedgerFilter{job.id, {}, {}});
+  if (!rows) {
+    logger()->warn("job {}: read ledger: {}", job.id, rows.error().message);
+    return done;  // Not cached: asked again at the next re-plan.
+  }
+  for (const auto& row : *rows) {
+    done.grams += row.grams;
+    done.run_now_grams += row.counterfactual_grams;
+  }
+  if (waiting) {
+    done_grams_[job.id] = done;
+  }
+  return done;
+}
+
 void Scheduler::adopt_plan(Job& job, Plan new_plan, TimePoint now) {
   auto plan = &new_plan;
+  if (job.run_time > Duration(0)) {
+    const DoneGrams done = done_grams(job);
+    plan->done_grams = done.grams;
+    plan->done_run_now_grams = done.run_now_grams;
+  }
   ++replanned_;
   if (job.plan && job.plan->segments == plan->segments &&
       job.plan->zone == plan->zone) {
@@ -679,6 +706,7 @@ void Scheduler::discard(const std::string& id) {
   active_.erase(job_id);
   unindex(job_id);
   last_sample_.erase(job_id);
+  done_grams_.erase(job_id);
   unsaved_.erase(job_id);
 }
 
@@ -690,6 +718,7 @@ void Scheduler::forget_if_ended(const std::string& id) {
   if (it != active_.end() && is_terminal(it->second.state) &&
       !unsaved_.count(job_id)) {
     last_sample_.erase(job_id);
+    done_grams_.erase(job_id);
     active_.erase(it);
     unindex(job_id);
   }
@@ -759,6 +788,7 @@ void Scheduler::end_metering(Job& job, TimePoint now) {
   }
   tracker_.stop(job.id);
   last_sample_.erase(job.id);
+  done_grams_.erase(job.id);  // The segment added to it.
 }
 
 void Scheduler::pause_job(Job& job, TimePoint now, const std::string& why) {

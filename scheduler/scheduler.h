@@ -180,6 +180,13 @@ class Scheduler {
   // Makes `plan` the job's plan (reschedules a deferred backend job, logs,
   // saves) unless it is the same decision.
   void adopt_plan(Job& job, Plan plan, TimePoint now);
+  // The grams and run-now grams the job's ledger holds (cached while the
+  // job waits, until its next segment ends).
+  struct DoneGrams {
+    double grams = 0;
+    double run_now_grams = 0;
+  };
+  DoneGrams done_grams(const Job& job);
 
   // Queue planning of capacity zones (scheduler_queue.cc, queue_planner.h):
   // a queued or paused job with a contiguous policy in a zone with slots is
@@ -274,6 +281,9 @@ class Scheduler {
   std::optional<TimePoint> last_replan_;
   std::optional<TimePoint> last_refresh_;
   std::map<std::string, TimePoint> last_sample_;
+  // What each job's earlier segments emitted (ledger sums), for
+  // Plan::done_grams; forgotten when a segment ends or the job goes.
+  std::map<std::string, DoneGrams> done_grams_;
   // Why a checkpoint pause still in progress was asked for, by job id.
   std::map<std::string, std::string> pausing_why_;
   // Jobs whose last write failed (e.g. a full disk), with its note: written

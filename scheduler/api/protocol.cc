@@ -832,8 +832,12 @@ json job_to_json(const Job& job, const JobEmissions* emissions) {
   if (job.plan) {
     j["plan"] = json::parse(plan_to_json(*job.plan));
     j["planned_start"] = format_utc(job.plan->start());
-    j["expected_kg"] = job.plan->expected_grams / 1000.0;
-    j["run_now_kg"] = job.plan->run_now_grams / 1000.0;
+    // The whole job: what its earlier segments emitted plus what the plan
+    // expects of the rest.
+    j["expected_kg"] =
+        (job.plan->done_grams + job.plan->expected_grams) / 1000.0;
+    j["run_now_kg"] =
+        (job.plan->done_run_now_grams + job.plan->run_now_grams) / 1000.0;
   }
   j["forecast_provider"] = job.forecast_provider;
   if (job.started_at) {

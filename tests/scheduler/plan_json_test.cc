@@ -88,6 +88,27 @@ TEST(PlanJsonTest, WritesWhatTheJsonLibraryWroteAndReadsItBack) {
   }
 }
 
+// done_grams (a paused job's emissions so far) is written only when set, in
+// the library's key order, and read back; plans without it are unchanged.
+TEST(PlanJsonTest, DoneGramsIsWrittenInKeyOrderOnlyWhenSet) {
+  Plan plan = sample(42.5);
+  const std::string without = plan_to_json(plan);
+  plan.done_grams = 12.25;
+  const std::string with = plan_to_json(plan);
+
+  json expected = reference(plan);
+  expected["done_grams"] = 12.25;
+  expected["done_run_now_grams"] = 0.0;
+  EXPECT_EQ(expected.dump(), with);
+  EXPECT_EQ(reference(sample(42.5)).dump(), without);
+  EXPECT_EQ(std::string::npos, without.find("done_grams"));
+  auto back = plan_from_json(with);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(12.25, back->done_grams);
+  EXPECT_EQ(0.0, back->done_run_now_grams);
+  expect_same_plan(plan, *back);
+}
+
 TEST(PlanJsonTest, StringsThatNeedEscapingRoundTrip) {
   Plan plan = sample(42.5);
   plan.reason = "quote \" backslash \\ newline \n tab \t bell \x07 é";

@@ -173,6 +173,42 @@ TEST_F(SchedulerTest, InterruptibleJobPausesAndResumesAtSegmentBoundaries) {
   EXPECT_EQ(hours(1), scheduler.active_jobs().at(job.id).run_time);
 }
 
+// A paused job's new plan covers the work left; what the run so far emitted
+// is carried in done_grams (from the ledger), so the whole job's
+// expectation is done + expected, not only the rest.
+TEST_F(SchedulerTest, APausedJobsPlanCarriesWhatItsRunSoFarEmitted) {
+  forecasts_.set_hourly("DE", kMidnight,
+                        {500, 100, 500, 500, 100, 500, 500, 500, 500, 500});
+  auto scheduler = make();
+  auto s = spec(hours(2), hours(10));
+  s.interruptible = true;
+  auto job = *scheduler.submit(s, kMidnight);
+  EXPECT_EQ(0.0, job.plan->done_grams);
+
+  scheduler.tick(kMidnight + hours(1));
+  scheduler.tick(kMidnight + hours(2));
+  const Job& paused = scheduler.active_jobs().at(job.id);
+  ASSERT_EQ(JobState::kPaused, paused.state);
+  ASSERT_TRUE(paused.plan.has_value());
+  auto rows = store_.ledger(LedgerFilter{job.id, {}, {}});
+  ASSERT_OK(rows);
+  double grams = 0;
+  double run_now_grams = 0;
+  for (const auto& row : *rows) {
+    grams += row.grams;
+    run_now_grams += row.counterfactual_grams;
+  }
+
+  EXPECT_DOUBLE_EQ(run_now_grams, paused.plan->done_run_now_grams);
+  // 1 h at 200 W and 100 g/kWh.
+  EXPECT_DOUBLE_EQ(20.0, grams);
+  EXPECT_DOUBLE_EQ(grams, paused.plan->done_grams);
+  // The rest (1 h at 200 W in the 04:00 hour at 100 g/kWh) is what the plan
+  // expects.
+  EXPECT_NEAR(20.0, paused.plan->expected_grams, 1e-6);
+  EXPECT_DOUBLE_EQ(grams, store_.get(job.id)->plan->done_grams);
+}
+
 TEST_F(SchedulerTest, UsersCannotSeeOrCancelOthersJobs) {
   auto scheduler = make();
   auto job = *scheduler.submit(spec(hours(1), hours(12)), kMidnight);
