@@ -15,8 +15,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "common/sqlite_database.h"
-#include "scheduler/sqlite_job_store.h"
 #include "tests/daemon/daemon_process.h"
 #include "tests/fakes/test_support.h"
 
@@ -79,16 +77,7 @@ daemon:
   DaemonProcess& daemon() { return *daemon_; }
   // The job's ledger rows, read from the state database.
   std::vector<scheduler::LedgerRecord> ledger(const std::string& id) {
-    auto db = Database::open(dir_.file("state/lowcarb.db"));
-    EXPECT_TRUE(db.has_value());
-    if (!db) {
-      return {};
-    }
-    auto store = scheduler::SqliteJobStore::open(**db);
-    EXPECT_TRUE(store.has_value());
-    auto rows = (*store)->ledger(scheduler::LedgerFilter{id, {}, {}});
-    EXPECT_TRUE(rows.has_value());
-    return rows ? *rows : std::vector<scheduler::LedgerRecord>{};
+    return read_ledger(dir_.file("state/lowcarb.db"), id);
   }
   std::string work_file(const std::string& name) const {
     return dir_.file("work/" + name);

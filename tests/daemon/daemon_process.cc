@@ -15,9 +15,12 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
+#include "common/sqlite_database.h"
 #include "common/time_format.h"
 #include "scheduler/api/api_client.h"
+#include "scheduler/sqlite_job_store.h"
 
 namespace lowcarb::testing {
 namespace {
@@ -214,6 +217,23 @@ CliRun run_lowcarb(const std::vector<std::string>& args,
     auto argv = exec_argv(all);
     ::execv(argv[0], argv.data());
   });
+}
+
+std::vector<scheduler::LedgerRecord> read_ledger(const std::string& db_path,
+                                                 const std::string& job_id) {
+  auto db = Database::open(db_path);
+  EXPECT_TRUE(db.has_value()) << db.error().message;
+  if (!db) {
+    return {};
+  }
+  auto store = scheduler::SqliteJobStore::open(**db);
+  EXPECT_TRUE(store.has_value()) << store.error().message;
+  if (!store) {
+    return {};
+  }
+  auto rows = (*store)->ledger(scheduler::LedgerFilter{job_id, {}, {}});
+  EXPECT_TRUE(rows.has_value()) << rows.error().message;
+  return rows ? *rows : std::vector<scheduler::LedgerRecord>{};
 }
 
 std::chrono::sys_seconds real_now() {

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
+#include "scheduler/job_store.h"
 
 namespace lowcarb::testing {
 
@@ -78,6 +79,11 @@ CliRun capture_child(const std::function<void()>& in_child);
 
 // `args` as an execv() argument vector (pointers into `args`).
 std::vector<char*> exec_argv(std::vector<std::string>& args);
+
+// A job's ledger rows, read from the state database at `db_path` (a test
+// failure, and no rows, when it cannot be read).
+std::vector<scheduler::LedgerRecord> read_ledger(const std::string& db_path,
+                                                 const std::string& job_id);
 
 // The current time to the second: the daemons under test run on the real
 // clock (scaled from it), so forecast files are written around it.

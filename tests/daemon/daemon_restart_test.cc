@@ -100,16 +100,7 @@ daemon:
   }
   // The job's ledger rows, read from the state database.
   std::vector<scheduler::LedgerRecord> ledger(const std::string& id) {
-    auto db = Database::open(db_path());
-    EXPECT_TRUE(db.has_value());
-    if (!db) {
-      return {};
-    }
-    auto store = scheduler::SqliteJobStore::open(**db);
-    EXPECT_TRUE(store.has_value());
-    auto rows = (*store)->ledger(scheduler::LedgerFilter{id, {}, {}});
-    EXPECT_TRUE(rows.has_value());
-    return rows ? *rows : std::vector<scheduler::LedgerRecord>{};
+    return read_ledger(db_path(), id);
   }
 
  private:
