@@ -103,7 +103,7 @@ const BrokenCase kBrokenCases[] = {
 };
 
 std::string broken_dir() {
-  return std::string(LOWCARB_SOURCE_DIR) + "/tests/config/broken";
+  return lowcarb::testing::source_dir() + "/tests/config/broken";
 }
 
 class BrokenConfigTest : public ::testing::TestWithParam<BrokenCase> {};

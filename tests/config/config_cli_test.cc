@@ -37,8 +37,9 @@ std::string quote(const std::string& text) {
 RunResult run_lowcarb(const std::string& args,
                       const testing::ScopedTempDir& dir) {
   const std::string err_path = dir.file("stderr.txt");
-  const std::string command = "env -u LOWCARB_CONFIG " + quote(LOWCARB_BINARY) +
-                              " " + args + " 2>" + quote(err_path);
+  const std::string command = "env -u LOWCARB_CONFIG " +
+                              quote(lowcarb::testing::lowcarb_binary()) + " " +
+                              args + " 2>" + quote(err_path);
   RunResult result;
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) {
@@ -56,7 +57,7 @@ RunResult run_lowcarb(const std::string& args,
 }
 
 std::string source_file(const std::string& relative) {
-  return std::string(LOWCARB_SOURCE_DIR) + "/" + relative;
+  return lowcarb::testing::source_dir() + "/" + relative;
 }
 
 const char kZoneError[] =

@@ -21,7 +21,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 std::string source_file(const std::string& relative) {
-  return std::string(LOWCARB_SOURCE_DIR) + "/" + relative;
+  return lowcarb::testing::source_dir() + "/" + relative;
 }
 
 Config parse_or_die(const std::string& yaml) {

@@ -337,7 +337,7 @@ class CliChild {
           ::dup2(err, STDERR_FILENO) < 0) {
         ::_exit(126);
       }
-      std::vector<std::string> all = {LOWCARB_BINARY};
+      std::vector<std::string> all = {lowcarb_binary()};
       all.insert(all.end(), args.begin(), args.end());
       std::vector<char*> argv;
       for (auto& a : all) {

@@ -21,6 +21,7 @@
 #include "common/time_format.h"
 #include "scheduler/api/api_client.h"
 #include "scheduler/sqlite_job_store.h"
+#include "tests/fakes/test_support.h"
 
 namespace lowcarb::testing {
 namespace {
@@ -66,7 +67,7 @@ DaemonProcess::~DaemonProcess() {
 
 bool DaemonProcess::start(std::string& why, std::chrono::milliseconds timeout) {
   std::vector<std::string> args = {
-      LOWCARB_BINARY,    "--config",     launch_.config_path,
+      lowcarb_binary(),  "--config",     launch_.config_path,
       "daemon",          "--foreground", "--state-dir",
       launch_.state_dir, "--socket",     launch_.socket_path};
   if (launch_.clock_speed != 1) {
@@ -208,7 +209,7 @@ std::vector<char*> exec_argv(std::vector<std::string>& args) {
 
 CliRun run_lowcarb(const std::vector<std::string>& args,
                    const std::map<std::string, std::string>& env) {
-  std::vector<std::string> all = {LOWCARB_BINARY};
+  std::vector<std::string> all = {lowcarb_binary()};
   all.insert(all.end(), args.begin(), args.end());
   return capture_child([&] {
     for (const auto& [key, value] : env) {

@@ -55,7 +55,7 @@ bool slurm_installed() {
 }
 
 std::string cluster_script() {
-  return std::string(LOWCARB_SOURCE_DIR) + "/scripts/slurm-cluster";
+  return lowcarb::testing::source_dir() + "/scripts/slurm-cluster";
 }
 
 class SlurmDaemonTest : public ::testing::Test {

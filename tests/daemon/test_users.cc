@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "tests/fakes/test_support.h"
+
 namespace lowcarb::testing {
 namespace {
 
@@ -89,7 +91,7 @@ int run_as_user(const TestUser& user, const std::function<int()>& body) {
 CliRun run_lowcarb_as(const TestUser& user, const std::string& cwd,
                       const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env) {
-  std::vector<std::string> all = {LOWCARB_BINARY};
+  std::vector<std::string> all = {lowcarb_binary()};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<std::string> env_strings;
   for (const auto& [key, value] : env) {

@@ -210,9 +210,10 @@ TEST_F(WaitAndRunE2eTest, InterruptedWaitExits130AndCancelsItsPlaceholder) {
   start_daemon(dir_.file("state"));
   const std::string config = dir_.file("lowcarb.yaml");
   const std::string socket = dir_.file("run/lowcarb.sock");
+  const std::string binary = lowcarb_binary();
   pid_t pid = ::fork();
   if (pid == 0) {
-    ::execl(LOWCARB_BINARY, LOWCARB_BINARY, "--config", config.c_str(), "wait",
+    ::execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), "wait",
             "--socket", socket.c_str(), "--duration", "1h", "--deadline",
             "+40h", "--earliest", "+30h", "-q", static_cast<char*>(nullptr));
     ::_exit(127);

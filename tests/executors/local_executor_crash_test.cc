@@ -5,8 +5,9 @@
 // and after the job ended meanwhile (status file). The "daemon" is a forked
 // copy of this test process that calls start() and dies (_exit) at the chosen
 // point; a fresh executor over the same state directory then recovers, with
-// real processes under the real `lowcarb exec-wrapper` (LOWCARB_BINARY).
-// Every job appends a line to a file, so "ran exactly once" is counted.
+// real processes under the real `lowcarb exec-wrapper`
+// (testing::lowcarb_binary()). Every job appends a line to a file, so "ran
+// exactly once" is counted.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,8 +83,9 @@ class DyingSpawner final : public ProcessSpawner {
 class LocalExecutorCrashTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(LOWCARB_BINARY)) {
-      GTEST_SKIP() << "build the lowcarb target first: " << LOWCARB_BINARY;
+    if (!std::filesystem::exists(lowcarb::testing::lowcarb_binary())) {
+      GTEST_SKIP() << "build the lowcarb target first: "
+                   << lowcarb::testing::lowcarb_binary();
     }
   }
   void TearDown() override {
@@ -93,7 +95,7 @@ class LocalExecutorCrashTest : public ::testing::Test {
 
   std::unique_ptr<LocalExecutor> make(ProcessSpawner& spawner) {
     LocalExecutorOptions options;
-    options.wrapper_binary = LOWCARB_BINARY;
+    options.wrapper_binary = lowcarb::testing::lowcarb_binary();
     options.state_dir = temp_.file("state");
     options.config.grace = Duration{2};
     options.wait_step = 20ms;

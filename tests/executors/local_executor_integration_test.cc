@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // LocalExecutor with real processes and real signals, each job under the
-// real `lowcarb exec-wrapper` (LOWCARB_BINARY). Every test is bounded by
-// polling with a deadline; none takes more than a few seconds.
+// real `lowcarb exec-wrapper` (testing::lowcarb_binary()). Every test is
+// bounded by polling with a deadline; none takes more than a few seconds.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -54,7 +54,7 @@ class LocalExecutorIntegrationTest : public ::testing::Test {
 
   std::unique_ptr<LocalExecutor> make(config::LocalExecutorConfig config = {}) {
     LocalExecutorOptions options;
-    options.wrapper_binary = LOWCARB_BINARY;
+    options.wrapper_binary = lowcarb::testing::lowcarb_binary();
     options.state_dir = temp_.file("state");
     if (config.grace == Duration{30}) {
       config.grace = Duration{2};
@@ -88,8 +88,9 @@ class LocalExecutorIntegrationTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    if (!std::filesystem::exists(LOWCARB_BINARY)) {
-      GTEST_SKIP() << "build the lowcarb target first: " << LOWCARB_BINARY;
+    if (!std::filesystem::exists(lowcarb::testing::lowcarb_binary())) {
+      GTEST_SKIP() << "build the lowcarb target first: "
+                   << lowcarb::testing::lowcarb_binary();
     }
   }
 
@@ -623,8 +624,9 @@ TEST_F(LocalExecutorIntegrationTest, CpuTimeOfTheProcessTreeIsMeasured) {
 // byte, RLIMIT_FSIZE 0) keeps its end: the wrapper stays alive, trying the
 // status file again, and writes it once space is back (the limit raised).
 TEST(ExecWrapperDiskFullTest, TheStatusFileIsWrittenOnceTheDiskHasRoomAgain) {
-  if (!std::filesystem::exists(LOWCARB_BINARY)) {
-    GTEST_SKIP() << "build the lowcarb target first: " << LOWCARB_BINARY;
+  const std::string binary = lowcarb::testing::lowcarb_binary();
+  if (!std::filesystem::exists(binary)) {
+    GTEST_SKIP() << "build the lowcarb target first: " << binary;
   }
   ScopedTempDir temp;
   const std::string status = temp.file("status-0.json");
@@ -634,7 +636,7 @@ TEST(ExecWrapperDiskFullTest, TheStatusFileIsWrittenOnceTheDiskHasRoomAgain) {
     ::signal(SIGXFSZ, SIG_IGN);  // Writes fail with EFBIG, as ENOSPC would.
     rlimit none{0, RLIM_INFINITY};
     ::setrlimit(RLIMIT_FSIZE, &none);
-    ::execl(LOWCARB_BINARY, LOWCARB_BINARY, "exec-wrapper", "--status-file",
+    ::execl(binary.c_str(), binary.c_str(), "exec-wrapper", "--status-file",
             status.c_str(), "--", "/bin/sh", "-c", "exit 3",
             static_cast<char*>(nullptr));
     ::_exit(127);

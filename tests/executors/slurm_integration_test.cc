@@ -80,7 +80,7 @@ bool slurm_installed() {
 }
 
 std::string script_path() {
-  return std::string(LOWCARB_SOURCE_DIR) + "/scripts/slurm-cluster";
+  return lowcarb::testing::source_dir() + "/scripts/slurm-cluster";
 }
 
 // Starts both clusters once per test binary run.

@@ -51,6 +51,10 @@ std::string shared_data(const std::string& relative) {
   return shared_data_dir() + "/" + relative;
 }
 
+std::string source_dir() { return LOWCARB_SOURCE_DIR; }
+
+std::string lowcarb_binary() { return LOWCARB_BINARY; }
+
 std::string testdata(const std::string& relative) {
   return std::string(LOWCARB_TESTDATA_DIR) + "/" + relative;
 }

@@ -63,6 +63,13 @@ bool shared_data_available();
 std::string shared_data(const std::string& relative);
 // `relative` under tests/testdata.
 std::string testdata(const std::string& relative);
+
+// The checkout the tests were built from, and the built `lowcarb` binary.
+// Functions rather than compile definitions on every test source: a
+// definition holding the clone's absolute path made every test file a
+// ccache miss in another clone of the same tree (BENCHMARKS.md, CI).
+std::string source_dir();
+std::string lowcarb_binary();
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
 

@@ -23,7 +23,8 @@ TEST(AppForecastArchiveTest, ServedForecastsAreStoredWithTheirIssueTime) {
   const TimePoint now = *parse_time("2026-11-23T18:00:00Z");
   ManualClock clock{now};
   {
-    auto app = App::create(config, clock, AppOptions{LOWCARB_BINARY});
+    auto app = App::create(config, clock,
+                           AppOptions{lowcarb::testing::lowcarb_binary()});
     ASSERT_OK(app);
     auto served =
         (*app)->forecasts().forecast("DE", now, std::chrono::hours(24));

@@ -47,7 +47,7 @@ Result<std::unique_ptr<ProviderServer>> ProviderServer::start() {
                       "reference data not found at " + shared_data_dir());
   }
   std::string script =
-      std::string(LOWCARB_SOURCE_DIR) + "/tests/support/provider_server.py";
+      lowcarb::testing::source_dir() + "/tests/support/provider_server.py";
   std::string data_dir = shared_data("api-responses");
   int in_pipe[2];
   int out_pipe[2];
