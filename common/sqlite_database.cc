@@ -291,8 +291,6 @@ Result<CheckpointResult> Database::checkpoint(CheckpointMode mode) {
   return result;
 }
 
-void Database::release_memory() { sqlite3_db_release_memory(db_); }
-
 void Database::rollback() {
   if (depth_ <= 1) {
     (void)exec("ROLLBACK");

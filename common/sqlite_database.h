@@ -113,10 +113,6 @@ class Database {
   // Copies the WAL into the database file (sqlite3_wal_checkpoint_v2).
   Result<CheckpointResult> checkpoint(CheckpointMode mode);
 
-  // Frees this connection's page cache and other memory it can give back
-  // (sqlite3_db_release_memory); a large batch leaves its pages cached.
-  void release_memory();
-
  private:
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Error error(std::string_view what) const;

@@ -231,8 +231,7 @@ Status Daemon::start_servers() {
     if (!tokens) {
       return make_error(tokens.error());
     }
-    http_secrets_ = token_values(*tokens);
-    service_->set_secrets(http_secrets_);
+    service_->set_secrets(token_values(*tokens));
     api::HttpServerOptions http_options;
     http_options.listen = options_.http_listen;
     http_options.tokens = std::move(*tokens);
@@ -458,10 +457,9 @@ void Daemon::reload() {
   make_service();
   socket_server_->set_max_connections_per_user(
       app_->config().daemon.max_connections_per_user);
-  if (tokens) {
-    http_secrets_ = token_values(*tokens);
-  }
-  service_->set_secrets(http_secrets_);
+  // `tokens` is set whenever the HTTP API runs (re-read above).
+  service_->set_secrets(tokens ? token_values(*tokens)
+                               : std::vector<std::string>{});
   if (tokens) {
     const size_t count = tokens->size();
     // Validated above, so this cannot fail.

@@ -105,8 +105,6 @@ class Daemon {
   boost::asio::signal_set signals_;
   std::unique_ptr<App> app_;
   std::unique_ptr<api::ApiService> service_;
-  // The HTTP bearer tokens in force, masked in the service's errors.
-  std::vector<std::string> http_secrets_;
   std::unique_ptr<api::UnixSocketServer> socket_server_;
   std::unique_ptr<api::HttpServer> http_server_;
   std::chrono::steady_clock::time_point armed_for_;

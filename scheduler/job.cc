@@ -237,11 +237,17 @@ Result<JobSpec> spec_from_json(const std::string& text) {
 
 namespace {
 
+// done_grams and done_run_now_grams are written only for a job that ran
+// before the plan, so other plans stay as they were.
+bool has_done_figures(const Plan& plan) {
+  return plan.done_grams > 0 || plan.done_run_now_grams > 0;
+}
+
 // The plan as nlohmann::json writes it: the reference format, and the path
 // for what the fast writer below does not handle.
 std::string plan_to_json_slow(const Plan& plan) {
   json j;
-  if (plan.done_grams > 0 || plan.done_run_now_grams > 0) {
+  if (has_done_figures(plan)) {
     j["done_grams"] = plan.done_grams;
     j["done_run_now_grams"] = plan.done_run_now_grams;
   }
@@ -339,9 +345,8 @@ std::string plan_to_json(const Plan& plan) {
   }
   fmt::memory_buffer out;
   auto text = [&](std::string_view s) { out.append(s); };
-  // Keys in sorted order, as nlohmann writes them; done_grams only when set
-  // (plans of jobs that never ran stay as they were).
-  if (plan.done_grams > 0 || plan.done_run_now_grams > 0) {
+  // Keys in sorted order, as nlohmann writes them.
+  if (has_done_figures(plan)) {
     text("{\"done_grams\":");
     append_number(out, plan.done_grams);
     text(",\"done_run_now_grams\":");

@@ -1017,7 +1017,6 @@ void Scheduler::step(Job& job, TimePoint now) {
             // Settled after a restart: when the job went is not known, so
             // the save is not metered further (a declared-power meter would
             // count the daemon's downtime as the job's).
-            tracker_.stop(job.id);
             job.running_since.reset();
           }
           end_metering(job, now);

@@ -4,6 +4,7 @@
 // over green hours, and the re-plan round keeping every deadline.
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -54,6 +55,24 @@ class SchedulerQueueTest : public ::testing::Test {
   Scheduler make() {
     return Scheduler(store_, forecasts_, {{"local", &executor_}}, tracker_,
                      options_);
+  }
+
+  // Both slots taken until 10:00 by jobs without slack (`blockers`), and a
+  // 1 h job due at 01:30 that cannot make it (`late`, admitted anyway).
+  void submit_blockers_and_a_late_job(Scheduler& scheduler,
+                                      std::vector<std::string>& blockers,
+                                      std::optional<Job>& late) {
+    for (int i = 0; i < 2; ++i) {
+      auto blocker =
+          scheduler.submit(spec(hours(10), hours(10) + minutes(10)), kMidnight);
+      ASSERT_OK(blocker);
+      blockers.push_back(blocker->id);
+    }
+    auto late_spec = spec(hours(1), hours(1) + minutes(30));
+    late_spec.allow_late = true;
+    auto submitted = scheduler.submit(late_spec, kMidnight);
+    ASSERT_OK(submitted);
+    late = *submitted;
   }
 
   JobSpec spec(Duration duration, Duration deadline_in,
@@ -264,18 +283,10 @@ TEST_F(SchedulerQueueTest, RunNowJobsAreNotQueuePlanned) {
 // push it back; it starts once a slot frees, after the on-time jobs.
 TEST_F(SchedulerQueueTest, LateJobWaitsInTheTailWithoutASaveEveryRound) {
   auto scheduler = make();
-  // Both slots taken until 10:00 by jobs without slack.
   std::vector<std::string> blockers;
-  for (int i = 0; i < 2; ++i) {
-    auto blocker =
-        scheduler.submit(spec(hours(10), hours(10) + minutes(10)), kMidnight);
-    ASSERT_OK(blocker);
-    blockers.push_back(blocker->id);
-  }
-  auto late_spec = spec(hours(1), hours(1) + minutes(30));
-  late_spec.allow_late = true;
-  auto late = scheduler.submit(late_spec, kMidnight);
-  ASSERT_OK(late);
+  std::optional<Job> late;
+  ASSERT_NO_FATAL_FAILURE(
+      submit_blockers_and_a_late_job(scheduler, blockers, late));
   scheduler.tick(kMidnight);
   ASSERT_EQ(1, executor_.count("start", blockers[0]));
   ASSERT_EQ(1, executor_.count("start", blockers[1]));
@@ -323,16 +334,9 @@ TEST_F(SchedulerQueueTest, LateJobWaitsInTheTailWithoutASaveEveryRound) {
 TEST_F(SchedulerQueueTest, TailJobStartsAtTheFirstRoundAfterASlotFrees) {
   auto scheduler = make();
   std::vector<std::string> blockers;
-  for (int i = 0; i < 2; ++i) {
-    auto blocker =
-        scheduler.submit(spec(hours(10), hours(10) + minutes(10)), kMidnight);
-    ASSERT_OK(blocker);
-    blockers.push_back(blocker->id);
-  }
-  auto late_spec = spec(hours(1), hours(1) + minutes(30));
-  late_spec.allow_late = true;
-  auto late = scheduler.submit(late_spec, kMidnight);
-  ASSERT_OK(late);
+  std::optional<Job> late;
+  ASSERT_NO_FATAL_FAILURE(
+      submit_blockers_and_a_late_job(scheduler, blockers, late));
   scheduler.tick(kMidnight);
   scheduler.tick(kMidnight + hours(1) + minutes(1));
   ASSERT_EQ("queue-tail", scheduler.active_jobs().at(late->id).plan->reason);
